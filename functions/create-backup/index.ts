@@ -1,0 +1,303 @@
+/**
+ * The create-backup function: bytes in, recognise the trigger, parse, back up, answer.
+ * Everything about DDS lives in shared/; this file only speaks Function Compute.
+ */
+import { runBackups, type TargetResult } from '../../shared/backup';
+import { type Config, loadConfig } from '../../shared/config';
+import { type CredentialSource, DdsApi, resolveEndpoint } from '../../shared/dds-api';
+import { Deadline } from '../../shared/deadline';
+import {
+  asBackupError,
+  type BackupError,
+  type ErrorSummary,
+  RequestError,
+} from '../../shared/errors';
+import { type LineWriter, Logger, writeToStdout } from '../../shared/logger';
+import { Redactor } from '../../shared/redact';
+import { type BackupRequest, MAX_TARGETS, parseBackupRequest } from '../../shared/request';
+import {
+  type HttpAnswer,
+  httpAnswer,
+  readHttpRequest,
+  statusForCode,
+  statusForResults,
+} from './http';
+import { decodeEvent, type RequestInput, recognise, type Trigger } from './triggers';
+
+/** The parts of FC's context the function reads. Never logged whole: it holds the role's keys. */
+export interface FcContext {
+  requestId?: string;
+  region?: string;
+  credentials?: { accessKeyId?: string; accessKeySecret?: string; securityToken?: string };
+  function?: { name?: string; timeout?: number };
+}
+
+export type Summary = 'OK' | 'PARTIAL' | 'FAILED';
+
+export interface InvocationResult {
+  requestId: string;
+  trigger: Trigger | 'unknown';
+  summary: Summary;
+  results: TargetResult[];
+  /** Set when the invocation as a whole was refused, before any target was tried. */
+  error?: ErrorSummary;
+}
+
+export interface HandlerOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  writeLine?: LineWriter;
+}
+
+/** Thrown for async triggers so FC retries them; the dedupe window makes the retry safe. */
+export class RetryableFailure extends Error {
+  override readonly name = 'RetryableFailure';
+}
+
+export function createHandler(options: HandlerOptions = {}) {
+  let config: Config | BackupError | undefined;
+  let coldStart = true;
+
+  return async function handler(event: unknown, context: FcContext = {}) {
+    config ??= readConfig(options.env ?? process.env);
+    const invocation = new Invocation(
+      context,
+      config,
+      options.writeLine ?? writeToStdout,
+      coldStart,
+    );
+    coldStart = false;
+    return invocation.run(event);
+  };
+}
+
+function readConfig(env: Readonly<Record<string, string | undefined>>): Config | BackupError {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    // Kept, not thrown: every invocation then answers with the variable to fix.
+    return asBackupError(error);
+  }
+}
+
+export const handler = createHandler();
+
+class Invocation {
+  private readonly started = Date.now();
+  private readonly requestId: string;
+  private readonly redactor = new Redactor();
+  private trigger: Trigger | 'unknown' = 'unknown';
+  private log: Logger;
+
+  constructor(
+    private readonly context: FcContext,
+    private readonly config: Config | BackupError,
+    writeLine: LineWriter,
+    coldStart: boolean,
+  ) {
+    this.requestId = context.requestId ?? `local-${this.started}`;
+    const level = config instanceof Error ? 'info' : config.logLevel;
+    if (!(config instanceof Error)) {
+      this.redactor.addSecret(config.webhookSecret);
+      this.redactor.addSecret(config.credentials?.accessKeySecret);
+      this.redactor.addSecret(config.credentials?.securityToken);
+    }
+    this.redactor.addSecret(context.credentials?.accessKeySecret);
+    this.redactor.addSecret(context.credentials?.securityToken);
+
+    const functionName =
+      context.function?.name ?? (config instanceof Error ? undefined : config.functionName);
+    this.log = new Logger(
+      level,
+      this.redactor,
+      {
+        requestId: this.requestId,
+        functionName,
+        coldStart,
+      },
+      writeLine,
+    );
+  }
+
+  async run(event: unknown): Promise<InvocationResult | HttpAnswer> {
+    let recognised: ReturnType<typeof recognise> | undefined;
+    try {
+      recognised = recognise(decodeEvent(event));
+      this.trigger = recognised.trigger;
+      this.log = this.log.child({ trigger: this.trigger });
+
+      if (this.config instanceof Error) throw this.config;
+      const inputs =
+        recognised.trigger === 'http'
+          ? [readHttpRequest(recognised.event, this.config, this.redactor)]
+          : recognised.inputs;
+
+      const results = await this.backUp(inputs, this.config);
+      return this.finish(results, recognised.trigger === 'http');
+    } catch (caught) {
+      return this.refuse(asBackupError(caught), recognised?.trigger === 'http');
+    }
+  }
+
+  private async backUp(inputs: RequestInput[], config: Config): Promise<TargetResult[]> {
+    const { requests, refused } = this.parseAll(inputs);
+    const targetCount = requests.reduce((sum, request) => sum + request.targets.length, 0);
+    if (targetCount > MAX_TARGETS) {
+      throw new RequestError(
+        `targets: the event names ${targetCount}; the limit is ${MAX_TARGETS}`,
+      );
+    }
+    this.log.info('invocation received', { targets: targetCount, refusedInputs: refused.length });
+
+    const deadline = new Deadline(this.budgetMs(config), this.started);
+    const apis = new Map<string, DdsApi>();
+    const credentials = this.credentials(config);
+    const apiFor = (region: string) => {
+      let api = apis.get(region);
+      if (api === undefined) {
+        api = new DdsApi(resolveEndpoint(region, config), region, credentials);
+        apis.set(region, api);
+      }
+      return api;
+    };
+
+    const settled = await Promise.all(
+      requests.map((request) =>
+        runBackups(request, { config, logger: this.log, deadline, apiFor }),
+      ),
+    );
+    return [...refused, ...settled.flat()];
+  }
+
+  /**
+   * A batch event (an MNS queue delivers several messages) may mix good and bad messages:
+   * the bad ones are reported as failed, the good ones still run. A single bad request is
+   * refused whole.
+   */
+  private parseAll(inputs: RequestInput[]): { requests: BackupRequest[]; refused: TargetResult[] } {
+    const requests: BackupRequest[] = [];
+    const refused: TargetResult[] = [];
+
+    for (const input of inputs) {
+      try {
+        if (input.body instanceof RequestError) throw input.body;
+        requests.push(parseBackupRequest(input.body, input.implied));
+      } catch (caught) {
+        const error = asBackupError(caught);
+        if (inputs.length === 1) throw error;
+        refused.push(refusedInput(input, error));
+        this.log.error('request refused', {
+          source: input.source,
+          errorCode: error.code,
+          errorMessage: error.message,
+        });
+      }
+    }
+    return { requests, refused };
+  }
+
+  private budgetMs(config: Config): number {
+    const timeoutSeconds = this.context.function?.timeout;
+    const timeoutMs =
+      timeoutSeconds !== undefined ? timeoutSeconds * 1000 : config.defaultTimeoutMs;
+    return timeoutMs - config.deadlineMarginMs;
+  }
+
+  /** The role's keys from FC's context, else from the environment, else the local default chain. */
+  private credentials(config: Config): CredentialSource {
+    const fromContext = this.context.credentials;
+    if (fromContext?.accessKeyId && fromContext.accessKeySecret) {
+      return fromContext.securityToken
+        ? {
+            accessKeyId: fromContext.accessKeyId,
+            accessKeySecret: fromContext.accessKeySecret,
+            securityToken: fromContext.securityToken,
+          }
+        : { accessKeyId: fromContext.accessKeyId, accessKeySecret: fromContext.accessKeySecret };
+    }
+    return config.credentials ?? 'default-chain';
+  }
+
+  private finish(results: TargetResult[], overHttp: boolean): InvocationResult | HttpAnswer {
+    const result = this.scrubbed({
+      requestId: this.requestId,
+      trigger: this.trigger,
+      summary: summarise(results),
+      results,
+    });
+    const statusCode = overHttp ? statusForResults(results) : undefined;
+    this.logSummary(result, statusCode);
+
+    if (overHttp) return httpAnswer(statusCode ?? 500, result);
+    if (this.trigger !== 'direct') this.failForRetry(results);
+    return result;
+  }
+
+  private refuse(error: BackupError, overHttp: boolean): InvocationResult | HttpAnswer {
+    const result = this.scrubbed({
+      requestId: this.requestId,
+      trigger: this.trigger,
+      summary: 'FAILED' as const,
+      results: [],
+      error: error.toSummary(),
+    });
+    const statusCode = overHttp ? statusForCode(error.code) : undefined;
+    this.log.error('invocation refused', {
+      errorCode: error.code,
+      errorMessage: error.message,
+      statusCode,
+    });
+    this.logSummary(result, statusCode);
+
+    return overHttp ? httpAnswer(statusCode ?? 500, result) : result;
+  }
+
+  /** Async triggers are retried by FC only when the function throws: do so when a retry may help. */
+  private failForRetry(results: TargetResult[]): void {
+    const retryable = results.filter((result) => result.error?.retryable);
+    if (retryable.length === 0) return;
+
+    const ids = retryable
+      .slice(0, 10)
+      .map((result) => result.DBInstanceId)
+      .join(', ');
+    throw new RetryableFailure(
+      `${retryable.length} of ${results.length} targets failed with retryable errors (${ids}); FC may retry`,
+    );
+  }
+
+  private logSummary(result: InvocationResult, statusCode: number | undefined): void {
+    const count = (status: TargetResult['status']) =>
+      result.results.filter((target) => target.status === status).length;
+    this.log.info('run summary', {
+      summary: result.summary,
+      statusCode,
+      targets: result.results.length,
+      created: count('created'),
+      deduplicated: count('deduplicated'),
+      dryRun: count('dry-run'),
+      failed: count('failed'),
+      errorCode: result.error?.code,
+      durationMs: Date.now() - this.started,
+    });
+  }
+
+  private scrubbed(result: InvocationResult): InvocationResult {
+    return this.redactor.scrub(result);
+  }
+}
+
+function summarise(results: readonly TargetResult[]): Summary {
+  const failed = results.filter((result) => result.status === 'failed').length;
+  if (failed === 0 && results.length > 0) return 'OK';
+  return failed === results.length ? 'FAILED' : 'PARTIAL';
+}
+
+function refusedInput(input: RequestInput, error: BackupError): TargetResult {
+  return {
+    DBInstanceId: `(${input.source})`,
+    status: 'failed',
+    attempts: 0,
+    durationMs: 0,
+    error: { ...error.toSummary(), retryable: false },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Read-only look-ups around CreateBackup: what an instance is, and whether a backup that
+ * would make ours a duplicate already exists. Responses are read defensively: a field the API
+ * leaves out is treated as unknown, never as a crash.
+ */
+import type { Caller } from './backup';
+import type { Config } from './config';
+import type { ApiResponse } from './dds-api';
+import { ApiError } from './errors';
+import type { BackupMethod, BackupTarget } from './request';
+
+export interface InstanceFacts {
+  DBInstanceId: string;
+  DBInstanceStatus: string;
+  LockMode?: string;
+  ReplicationFactor?: string;
+  StorageType?: string;
+}
+
+export interface FoundBackup {
+  BackupJobId?: string | undefined;
+  BackupId?: string | undefined;
+  detail: string;
+}
+
+export async function describeInstance(call: Caller, target: BackupTarget): Promise<InstanceFacts> {
+  const response = await call('DescribeDBInstanceAttribute', { DBInstanceId: target.DBInstanceId });
+  const instance = listAt(response, 'DBInstances', 'DBInstance')[0];
+  if (instance === undefined) {
+    throw new ApiError(
+      'InvalidDBInstanceId.NotFound',
+      `${target.DBInstanceId} was not found`,
+      404,
+      text(response.RequestId),
+      false,
+    );
+  }
+
+  const facts: InstanceFacts = {
+    DBInstanceId: target.DBInstanceId,
+    DBInstanceStatus: text(instance.DBInstanceStatus) ?? 'Unknown',
+  };
+  for (const key of ['LockMode', 'ReplicationFactor', 'StorageType'] as const) {
+    const value = text(instance[key]);
+    if (value !== undefined) facts[key] = value;
+  }
+  return facts;
+}
+
+/** The job already running on an instance, once CreateBackup has said there is one. */
+export async function describeBackupJobs(
+  call: Caller,
+  target: BackupTarget,
+): Promise<FoundBackup | undefined> {
+  const response = await call('DescribeBackupTasks', { DBInstanceId: target.DBInstanceId });
+  const job = asList(response.BackupJobs).find((entry) => entry.BackupSetStatus !== 'Finished');
+  if (job === undefined) return undefined;
+
+  // The API spells this one field BackupjobId, with a lower-case j.
+  const jobId = text(job.BackupjobId) ?? text(job.BackupJobId);
+  const mode = text(job.JobMode) ?? 'unknown';
+  return {
+    BackupJobId: jobId,
+    detail: `a ${mode} backup job is already ${text(job.BackupSetStatus) ?? 'running'}`,
+  };
+}
+
+/**
+ * A Manual backup of the instance started within DEDUPE_WINDOW_MINUTES, by the same method
+ * when one is known, and not failed: asking again would only duplicate it. A timer that fires
+ * twice, an async retry and a webhook sent twice all land here.
+ */
+export async function findRecentManualBackup(
+  call: Caller,
+  target: BackupTarget,
+  method: BackupMethod | undefined,
+  config: Config,
+  now: number = Date.now(),
+): Promise<FoundBackup | undefined> {
+  if (config.dedupeWindowMinutes === 0) return undefined;
+
+  const windowStart = now - config.dedupeWindowMinutes * 60_000;
+  const response = await call('DescribeBackups', {
+    DBInstanceId: target.DBInstanceId,
+    // The API takes minutes only; the exact window is applied below.
+    StartTime: toApiMinute(windowStart),
+    EndTime: toApiMinute(now + 60_000),
+    PageSize: 100,
+    PageNumber: 1,
+  });
+
+  const match = listAt(response, 'Backups', 'Backup').find((backup) => {
+    const startedAt = Date.parse(text(backup.BackupStartTime) ?? '');
+    return (
+      backup.BackupMode === 'Manual' &&
+      backup.BackupStatus !== 'Failed' &&
+      startedAt >= windowStart &&
+      (method === undefined || backup.BackupMethod === method)
+    );
+  });
+  if (match === undefined) return undefined;
+
+  const startedAt = text(match.BackupStartTime);
+  return {
+    BackupJobId: text(match.BackupJobId),
+    BackupId: text(match.BackupId),
+    detail: `a Manual backup started at ${startedAt}, within DEDUPE_WINDOW_MINUTES`,
+  };
+}
+
+/** yyyy-MM-ddTHH:mmZ in UTC, the only form DescribeBackups accepts. */
+export function toApiMinute(epochMs: number): string {
+  return `${new Date(epochMs).toISOString().slice(0, 16)}Z`;
+}
+
+type Entry = Record<string, unknown>;
+
+/** The API wraps lists twice ({Backups: {Backup: [...]}}); a missing level means an empty list. */
+function listAt(response: ApiResponse, outer: string, inner: string): Entry[] {
+  const wrapper = response[outer];
+  if (wrapper === null || typeof wrapper !== 'object') return [];
+  return asList((wrapper as Entry)[inner]);
+}
+
+function asList(value: unknown): Entry[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((item): item is Entry => item !== null && typeof item === 'object');
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
