@@ -202,7 +202,7 @@ function pageOf(params: Params, rules: PageRules): Page {
     throw new ApiError(
       400,
       'InvalidPageSize.ValueNotSupport',
-      `PageSize ${sizeText} is not supported${rules.sizes ? `; use ${rules.sizes.join(', ')}` : ''}.`,
+      `PageSize ${sizeText} is not supported; use ${rules.sizes?.join(', ') ?? '1 to 100'}.`,
     );
   }
   return { number, size, offset: (number - 1) * size };

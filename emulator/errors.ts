@@ -35,3 +35,17 @@ export const invalid = (name: string, value: string): ApiError =>
     `Invalid${name}.Malformed`,
     `The specified parameter ${name} "${value}" is not valid.`,
   );
+
+export const internalError = (): ApiError =>
+  new ApiError(
+    500,
+    'InternalError',
+    'The request processing has failed due to some unknown error.',
+  );
+
+export const serviceUnavailable = (): ApiError =>
+  new ApiError(
+    503,
+    'ServiceUnavailable',
+    'The request has failed due to a temporary failure of the server.',
+  );

@@ -4,16 +4,27 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runAction } from './actions';
-import { ApiError, ControlError } from './errors';
+import { ApiError, ControlError, internalError, serviceUnavailable } from './errors';
 import type { FaultBook, FaultDecision } from './faults';
 import { EmulatorInputError, parseFaults, parseSeeds } from './schema';
-import { claimedAction, type RawRequest, type VerifyContext, verifyRequest } from './signature';
+import {
+  claimedAction,
+  type RawRequest,
+  type VerifiedRequest,
+  type VerifyContext,
+  verifyRequest,
+} from './signature';
 import type { DdsState } from './state';
 import type { CreatedBackup, EmulatorCall, FaultSpec, InstanceSeed } from './types';
 
 const CONTROL_PREFIX = '/__emulator/';
 const MAX_BODY_BYTES = 1024 * 1024;
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** What a load balancer in front of the gateway answers when the gateway is unreachable. */
+const BAD_GATEWAY_PAGE =
+  '<html><head><title>502 Bad Gateway</title></head>' +
+  '<body><center><h1>502 Bad Gateway</h1></center></body></html>';
 
 /** Everything a request handler reads or changes; index.ts owns it. */
 export interface ServerContext {
@@ -74,133 +85,144 @@ function route(context: ServerContext, req: IncomingMessage, res: ServerResponse
   openApi(context, req, res, raw);
 }
 
+/** Where an answer goes and what every answer carries. */
+interface Reply {
+  res: ServerResponse;
+  requestId: string;
+  host: string;
+}
+
+interface Outcome {
+  status: number;
+  code?: string;
+  body: Record<string, unknown>;
+}
+
 function openApi(
   context: ServerContext,
   req: IncomingMessage,
   res: ServerResponse,
   raw: RawRequest,
 ) {
-  const requestId = newRequestId();
-  const host = req.headers.host ?? 'localhost';
-  const record = (status: number, code: string | undefined, action: string, id?: string) => {
-    const call: EmulatorCall = { action, status, at: context.now() };
-    if (id !== undefined) call.DBInstanceId = id;
-    if (code !== undefined) call.code = code;
-    context.calls.push(call);
-  };
+  const reply: Reply = { res, requestId: newRequestId(), host: req.headers.host ?? 'localhost' };
 
-  let verified: ReturnType<typeof verifyRequest>;
+  let verified: VerifiedRequest;
   try {
     verified = verifyRequest(raw, context.verify);
   } catch (error) {
     const apiError = asApiError(error);
-    record(apiError.status, apiError.code, claimedAction(raw));
-    writeApiError(res, apiError, requestId, host);
+    recordCall(context, {
+      action: claimedAction(raw),
+      status: apiError.status,
+      code: apiError.code,
+    });
+    writeApiError(reply, apiError);
     return;
   }
 
-  const { action, version, params } = verified;
-  const answer = (status: number, code?: string) =>
-    record(status, code, action, params.DBInstanceId);
-  const perform = (): { status: number; body: Record<string, unknown> } => {
-    try {
-      const body = { RequestId: requestId, ...runAction(context.state(), action, version, params) };
-      return { status: 200, body };
-    } catch (error) {
-      const apiError = asApiError(error);
-      return { status: apiError.status, body: errorBody(apiError, requestId, host) };
-    }
-  };
+  const { action, params } = verified;
+  const record = (status: number, code?: string) =>
+    recordCall(context, { action, status, code, DBInstanceId: params.DBInstanceId });
+  const perform = () => performAction(context, verified, reply);
 
+  // Faults come after verification: a badly signed request always gets its signature error.
   const fault = context.faults.decide(action);
-  if (applyFault(fault, { req, res, requestId, host, answer, perform })) return;
+  if (applyFault(fault, { req, reply, record, perform })) return;
 
-  const result = perform();
-  answer(result.status, typeof result.body.Code === 'string' ? result.body.Code : undefined);
-  writeJson(res, result.status, result.body, requestId);
+  const outcome = perform();
+  record(outcome.status, outcome.code);
+  writeJson(res, outcome.status, outcome.body, reply.requestId);
+}
+
+interface CallRecord {
+  action: string;
+  status: number;
+  code?: string | undefined;
+  DBInstanceId?: string | undefined;
+}
+
+function recordCall(context: ServerContext, { action, status, code, DBInstanceId }: CallRecord) {
+  const call: EmulatorCall = { action, status, at: context.now() };
+  if (DBInstanceId !== undefined) call.DBInstanceId = DBInstanceId;
+  if (code !== undefined) call.code = code;
+  context.calls.push(call);
+}
+
+function performAction(context: ServerContext, request: VerifiedRequest, reply: Reply): Outcome {
+  try {
+    const result = runAction(context.state(), request.action, request.version, request.params);
+    return { status: 200, body: { RequestId: reply.requestId, ...result } };
+  } catch (error) {
+    const apiError = asApiError(error);
+    return { status: apiError.status, code: apiError.code, body: errorBody(apiError, reply) };
+  }
 }
 
 interface FaultScene {
   req: IncomingMessage;
-  res: ServerResponse;
-  requestId: string;
-  host: string;
-  answer: (status: number, code?: string) => void;
-  perform: () => unknown;
+  reply: Reply;
+  record: (status: number, code?: string) => void;
+  perform: () => Outcome;
 }
 
 /** Answers (or drops) the request as the fault says; false when the request should go through. */
 function applyFault(fault: FaultDecision, scene: FaultScene): boolean {
   if (fault === undefined) return false;
-  const { res, requestId, host, answer } = scene;
+  const { reply, record } = scene;
 
   switch (fault.kind) {
     case 'rateLimited':
     case 'throttle': {
       const code = fault.kind === 'throttle' ? (fault.code ?? 'Throttling') : 'Throttling.User';
       const error = new ApiError(400, code, 'Request was denied due to flow control.');
-      answer(error.status, error.code);
-      writeApiError(res, error, requestId, host);
+      record(error.status, error.code);
+      writeApiError(reply, error);
       return true;
     }
     case 'serverError': {
-      const error =
-        fault.status === 503
-          ? new ApiError(
-              503,
-              'ServiceUnavailable',
-              'The request has failed due to a temporary failure of the server.',
-            )
-          : new ApiError(
-              500,
-              'InternalError',
-              'The request processing has failed due to some unknown error.',
-            );
-      answer(error.status, error.code);
-      writeApiError(res, error, requestId, host);
+      const error = fault.status === 503 ? serviceUnavailable() : internalError();
+      record(error.status, error.code);
+      writeApiError(reply, error);
       return true;
     }
     case 'html502':
-      answer(502);
-      res.writeHead(502, { 'content-type': 'text/html' });
-      res.end(
-        '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>',
-      );
+      record(502);
+      reply.res.writeHead(502, { 'content-type': 'text/html' });
+      reply.res.end(BAD_GATEWAY_PAGE);
       return true;
     case 'reset':
       if (fault.after === true) scene.perform();
-      answer(0, 'Reset');
+      record(0, 'Reset');
       scene.req.socket.destroy();
       return true;
     case 'hang':
       // Nothing is written: the socket stays open until the client gives up or close() runs.
       if (fault.after === true) scene.perform();
-      answer(0, 'Hang');
+      record(0, 'Hang');
       return true;
   }
 }
 
 function asApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  return new ApiError(
-    500,
-    'InternalError',
-    'The request processing has failed due to some unknown error.',
-  );
+  return error instanceof ApiError ? error : internalError();
 }
 
-function errorBody(error: ApiError, requestId: string, host: string): Record<string, unknown> {
+function errorBody(error: ApiError, { requestId, host }: Reply): Record<string, unknown> {
   return {
     RequestId: requestId,
     HostId: host,
     Code: error.code,
     Message: error.message,
-    Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(error.code)}&product=Dds&requestId=${requestId}`,
+    Recommend: recommendUrl(error.code, requestId),
   };
 }
 
-function writeApiError(res: ServerResponse, error: ApiError, requestId: string, host: string) {
-  writeJson(res, error.status, errorBody(error, requestId, host), requestId);
+const recommendUrl = (code: string, requestId: string): string =>
+  `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(code)}` +
+  `&product=Dds&requestId=${requestId}`;
+
+function writeApiError(reply: Reply, error: ApiError): void {
+  writeJson(reply.res, error.status, errorBody(error, reply), reply.requestId);
 }
 
 function writeJson(res: ServerResponse, status: number, body: unknown, requestId?: string): void {

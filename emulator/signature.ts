@@ -402,6 +402,7 @@ function signatureMismatch(stringToSign: string): ApiError {
   return new ApiError(
     400,
     'SignatureDoesNotMatch',
-    `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`,
+    'Specified signature is not matched with our calculation. ' +
+      `server string to sign is:${stringToSign}`,
   );
 }

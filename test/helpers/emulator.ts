@@ -208,7 +208,9 @@ export function signAcs3(emulator: Emulator, spec: Acs3Spec): WireRequest {
     .update(stringToSign)
     .digest('hex');
 
-  headers.authorization = `ACS3-HMAC-SHA256 Credential=${account.accessKeyId},SignedHeaders=${names.join(';')},Signature=${signature}`;
+  headers.authorization =
+    `ACS3-HMAC-SHA256 Credential=${account.accessKeyId},` +
+    `SignedHeaders=${names.join(';')},Signature=${signature}`;
   return { method: 'POST', url: `/?${query}`, headers, body };
 }
 
