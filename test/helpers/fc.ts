@@ -1,0 +1,125 @@
+// What the function's tests share: the instances they back up, one fake FC context, the
+// trigger fixtures under test/events/, and a harness that runs the real handler against a real
+// emulator. Nothing of ours is mocked; the fake is the DDS API at the far end of a socket.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type Emulator,
+  type EmulatorAccount,
+  type InstanceSeed,
+  startEmulator,
+} from '../../emulator/index';
+import { createHandler, type FcContext } from '../../functions/create-backup/index';
+
+/** Recognisable fakes: the leak test searches every output for them. */
+export const ROLE: Required<EmulatorAccount> = {
+  accessKeyId: 'STS.TestRoleKeyId0001',
+  accessKeySecret: 'FAKE-ROLE-SECRET-do-not-print-7f3a',
+  securityToken: 'FAKE-STS-TOKEN-do-not-print-91bc',
+};
+
+export const WEBHOOK_SECRET = 'FAKE-WEBHOOK-SECRET-do-not-print-55e1';
+
+export const INSTANCES = {
+  cloud: 'dds-bp1cloudrs0001',
+  local: 'dds-bp1localrs0001',
+  standalone: 'dds-bp1single00001',
+  sharded: 'dds-bp1sharded0001',
+  restoring: 'dds-bp1restoring01',
+  locked: 'dds-bp1locked00001',
+  missing: 'dds-bp1nosuchthing',
+} as const;
+
+export const TEST_INSTANCES: InstanceSeed[] = [
+  { DBInstanceId: INSTANCES.cloud, StorageType: 'cloud_essd1', ReplicationFactor: '3' },
+  { DBInstanceId: INSTANCES.local, StorageType: 'local_ssd', ReplicationFactor: '3' },
+  { DBInstanceId: INSTANCES.standalone, StorageType: 'cloud_essd1', ReplicationFactor: '1' },
+  {
+    DBInstanceId: INSTANCES.sharded,
+    DBInstanceType: 'sharding',
+    StorageType: 'cloud_essd2',
+    ReplicationFactor: '3',
+  },
+  {
+    DBInstanceId: INSTANCES.restoring,
+    DBInstanceStatus: 'Restoring',
+    StorageType: 'cloud_essd1',
+    ReplicationFactor: '3',
+  },
+  {
+    DBInstanceId: INSTANCES.locked,
+    LockMode: 'ManualLock',
+    StorageType: 'cloud_essd1',
+    ReplicationFactor: '3',
+  },
+];
+
+/** The context FC hands the function: the role's STS keys and a 30 s timeout. */
+export function fakeContext(overrides: Partial<FcContext> = {}): FcContext {
+  return {
+    requestId: 'c0ffee00-test-4000-8000-000000000001',
+    region: 'cn-hangzhou',
+    credentials: { ...ROLE },
+    function: { name: 'dds-backup', timeout: 30 },
+    ...overrides,
+  };
+}
+
+const EVENTS_DIR = join(__dirname, '..', 'events');
+
+/** A fixture as a fresh object, safe to change. */
+export function eventObject(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(EVENTS_DIR, `${name}.json`), 'utf8'));
+}
+
+/** A fixture as FC delivers it: a Buffer. */
+export function eventBuffer(name: string | object): Buffer {
+  const value = typeof name === 'string' ? eventObject(name) : name;
+  return Buffer.from(JSON.stringify(value));
+}
+
+export interface Harness {
+  emulator: Emulator;
+  handler: ReturnType<typeof createHandler>;
+  /** Every JSON log line the handler wrote, parsed. */
+  logs: Record<string, unknown>[];
+  /** The same lines as written, for searching raw output. */
+  rawLogs: string[];
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  instances?: InstanceSeed[];
+  jobDurationMs?: number;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const emulator = await startEmulator({
+    accounts: [ROLE],
+    instances: options.instances ?? TEST_INSTANCES,
+    jobDurationMs: options.jobDurationMs ?? 60_000,
+  });
+  const rawLogs: string[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const handler = createHandler({
+    env: {
+      DDS_ENDPOINT: emulator.url,
+      DDS_REGION: 'cn-hangzhou',
+      WEBHOOK_SECRET,
+      LOG_LEVEL: 'debug',
+      ...options.env,
+    },
+    writeLine: (line) => {
+      rawLogs.push(line);
+      logs.push(JSON.parse(line));
+    },
+  });
+  return { emulator, handler, logs, rawLogs, close: () => emulator.close() };
+}
+
+/** The emulator's calls of one action, for counting what the handler asked for. */
+export function callsOf(emulator: Emulator, action: string) {
+  return emulator.calls.filter((call) => call.action === action);
+}
