@@ -39,6 +39,7 @@ export interface TargetResult {
   BackupId?: string | undefined;
   /** The DDS API's RequestId of the call that settled this target. */
   RequestId?: string | undefined;
+  /** Attempts of the call that settled the target: CreateBackup, or the look-up that failed. */
   attempts: number;
   durationMs: number;
   /** Why a target was deduplicated, or what a dry run would do. */
@@ -208,7 +209,7 @@ class TargetRun {
         this.policy,
         deadline,
         (report) => {
-          tally.attempts++;
+          tally.attempts = report.attempt;
           this.observe(report.error);
           logAttempt(log, action, report.attempt, report.durationMs, report.error);
         },

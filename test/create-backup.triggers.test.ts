@@ -38,7 +38,10 @@ function createdIds(): string[] {
 
 describe('create-backup triggers', () => {
   it('creates a backup for each target when a timer fires', async () => {
-    const result = (await harness.handler(eventBuffer('timer/nightly'), fakeContext())) as InvocationResult;
+    const result = (await harness.handler(
+      eventBuffer('timer/nightly'),
+      fakeContext(),
+    )) as InvocationResult;
 
     expect(result.trigger).toBe('timer');
     expect(result.summary).toBe('OK');
@@ -123,21 +126,30 @@ describe('create-backup triggers', () => {
     const single = eventObject('eventbridge/custom');
     const arn = eventObject('eventbridge/instance-arn');
 
-    const result = (await harness.handler(eventBuffer([single, arn]), fakeContext())) as InvocationResult;
+    const result = (await harness.handler(
+      eventBuffer([single, arn]),
+      fakeContext(),
+    )) as InvocationResult;
 
     expect(result.summary).toBe('OK');
     expect(createdIds()).toEqual([INSTANCES.cloud, INSTANCES.local, INSTANCES.sharded]);
   });
 
   it('backs up each message of an MNS queue batch', async () => {
-    const result = (await harness.handler(eventBuffer('mns-queue/batch'), fakeContext())) as InvocationResult;
+    const result = (await harness.handler(
+      eventBuffer('mns-queue/batch'),
+      fakeContext(),
+    )) as InvocationResult;
 
     expect(result.trigger).toBe('mns-queue');
     expect(createdIds()).toEqual([INSTANCES.cloud, INSTANCES.standalone]);
   });
 
   it('backs up what an MNS topic notification names', async () => {
-    const result = (await harness.handler(eventBuffer('mns-topic/json'), fakeContext())) as InvocationResult;
+    const result = (await harness.handler(
+      eventBuffer('mns-topic/json'),
+      fakeContext(),
+    )) as InvocationResult;
 
     expect(result.trigger).toBe('mns-topic');
     expect(harness.emulator.created).toEqual([
@@ -148,9 +160,15 @@ describe('create-backup triggers', () => {
   it('takes a direct invocation as a Buffer, a string or an object', async () => {
     const asObject = eventObject('direct/single');
 
-    const fromBuffer = (await harness.handler(eventBuffer(asObject), fakeContext())) as InvocationResult;
+    const fromBuffer = (await harness.handler(
+      eventBuffer(asObject),
+      fakeContext(),
+    )) as InvocationResult;
     harness.emulator.reset();
-    const fromString = (await harness.handler(JSON.stringify(asObject), fakeContext())) as InvocationResult;
+    const fromString = (await harness.handler(
+      JSON.stringify(asObject),
+      fakeContext(),
+    )) as InvocationResult;
     harness.emulator.reset();
     const fromObject = (await harness.handler(asObject, fakeContext())) as InvocationResult;
 
@@ -183,7 +201,10 @@ describe('create-backup triggers', () => {
       credentials: { accessKeyId: 'STS.Unknown', accessKeySecret: 'nope-nope', securityToken: 'x' },
     });
 
-    const result = (await harness.handler(eventBuffer('direct/single'), context)) as InvocationResult;
+    const result = (await harness.handler(
+      eventBuffer('direct/single'),
+      context,
+    )) as InvocationResult;
 
     expect(result.summary).toBe('FAILED');
     expect(result.results[0]?.error?.code).toBe('InvalidAccessKeyId.NotFound');

@@ -99,7 +99,7 @@ const STATUS_BY_CODE: ReadonlyArray<readonly [RegExp, number]> = [
   [/^Unauthenticated$/, 401],
   [/^NotAllowed$/, 403],
   [/^InvalidDBInstanceId\.NotFound$/, 404],
-  [/^(InstanceNotRunning|InstanceLocked|OperationDenied\..*|IncorrectDBInstanceState)$/, 409],
+  [/^(InstanceNotRunning|InstanceLocked|OperationDenied\..*|IncorrectDBInstance\w+)$/, 409],
   [/^PayloadTooLarge$/, 413],
   [/Throttling/, 429],
   [/^DeadlineExceeded$/, 504],

@@ -60,24 +60,22 @@ export function recognise(event: unknown): Recognised {
     return { trigger: 'http', event: event as unknown as HttpEvent };
   }
   if (typeof event.triggerTime === 'string' && 'payload' in event) {
-    return {
-      trigger: 'timer',
-      inputs: [{ source: 'payload', body: jsonString(event.payload, 'payload') }],
-    };
+    const body = settle(() => jsonString(event.payload, 'payload'));
+    return { trigger: 'timer', inputs: [{ source: 'payload', body }] };
   }
   if (typeof event.specversion === 'string') return cloudEvents([event]);
   if (typeof event.TopicOwner === 'string' && 'Message' in event) {
-    return {
-      trigger: 'mns-topic',
-      inputs: [{ source: 'Message', body: jsonString(event.Message, 'Message') }],
-    };
+    const body = settle(() => jsonString(event.Message, 'Message'));
+    return { trigger: 'mns-topic', inputs: [{ source: 'Message', body }] };
   }
   return { trigger: 'direct', inputs: [{ source: 'event', body: event }] };
 }
 
 /** EventBridge delivers one CloudEvent, or an array of them from queue sources such as MNS. */
 function cloudEvents(events: unknown[]): Recognised {
-  if (events.length === 0) throw new RequestError('event: holds an empty list of CloudEvents');
+  if (!events.some((item) => isObject(item) && typeof item.specversion === 'string')) {
+    throw new RequestError('event: a list must hold CloudEvents');
+  }
 
   let trigger: 'eventbridge' | 'mns-queue' = 'eventbridge';
   const inputs = events.map((item, index): RequestInput => {
@@ -122,8 +120,8 @@ function jsonString(value: unknown, what: string): unknown {
 }
 
 /**
- * One bad message in a batch must not stop the others: its error is kept in place of its
- * body and reported against it, while the rest are backed up.
+ * A request that cannot be read is kept as its error in place of its body: the trigger is
+ * still known for the answer, and one bad message in a batch does not stop the others.
  */
 function settle(read: () => unknown): unknown {
   try {
