@@ -119,23 +119,31 @@ class Invocation {
   }
 
   async run(event: unknown): Promise<InvocationResult | HttpAnswer> {
-    let recognised: ReturnType<typeof recognise> | undefined;
+    let results: TargetResult[];
     try {
-      recognised = recognise(decodeEvent(event));
-      this.trigger = recognised.trigger;
-      this.log = this.log.child({ trigger: this.trigger });
-
-      if (this.config instanceof Error) throw this.config;
-      const inputs =
-        recognised.trigger === 'http'
-          ? [readHttpRequest(recognised.event, this.config, this.redactor)]
-          : recognised.inputs;
-
-      const results = await this.backUp(inputs, this.config);
-      return this.finish(results, recognised.trigger === 'http');
+      results = await this.backUpFrom(event);
     } catch (caught) {
-      return this.refuse(asBackupError(caught), recognised?.trigger === 'http');
+      return this.refuse(asBackupError(caught));
     }
+
+    const answer = this.finish(results);
+    // Only once the answer is logged: async triggers are retried by FC when the function throws.
+    if (this.trigger !== 'http' && this.trigger !== 'direct') failForRetry(results);
+    return answer;
+  }
+
+  private async backUpFrom(event: unknown): Promise<TargetResult[]> {
+    const recognised = recognise(decodeEvent(event));
+    this.trigger = recognised.trigger;
+    this.log = this.log.child({ trigger: this.trigger });
+
+    if (this.config instanceof Error) throw this.config;
+    const inputs =
+      recognised.trigger === 'http'
+        ? [readHttpRequest(recognised.event, this.config, this.redactor)]
+        : recognised.inputs;
+
+    return this.backUp(inputs, this.config);
   }
 
   private async backUp(inputs: RequestInput[], config: Config): Promise<TargetResult[]> {
@@ -217,7 +225,8 @@ class Invocation {
     return config.credentials ?? 'default-chain';
   }
 
-  private finish(results: TargetResult[], overHttp: boolean): InvocationResult | HttpAnswer {
+  private finish(results: TargetResult[]): InvocationResult | HttpAnswer {
+    const overHttp = this.trigger === 'http';
     const result = this.scrubbed({
       requestId: this.requestId,
       trigger: this.trigger,
@@ -227,12 +236,11 @@ class Invocation {
     const statusCode = overHttp ? statusForResults(results) : undefined;
     this.logSummary(result, statusCode);
 
-    if (overHttp) return httpAnswer(statusCode ?? 500, result);
-    if (this.trigger !== 'direct') this.failForRetry(results);
-    return result;
+    return overHttp ? httpAnswer(statusCode ?? 500, result) : result;
   }
 
-  private refuse(error: BackupError, overHttp: boolean): InvocationResult | HttpAnswer {
+  private refuse(error: BackupError): InvocationResult | HttpAnswer {
+    const overHttp = this.trigger === 'http';
     const result = this.scrubbed({
       requestId: this.requestId,
       trigger: this.trigger,
@@ -249,20 +257,6 @@ class Invocation {
     this.logSummary(result, statusCode);
 
     return overHttp ? httpAnswer(statusCode ?? 500, result) : result;
-  }
-
-  /** Async triggers are retried by FC only when the function throws: do so when a retry may help. */
-  private failForRetry(results: TargetResult[]): void {
-    const retryable = results.filter((result) => result.error?.retryable);
-    if (retryable.length === 0) return;
-
-    const ids = retryable
-      .slice(0, 10)
-      .map((result) => result.DBInstanceId)
-      .join(', ');
-    throw new RetryableFailure(
-      `${retryable.length} of ${results.length} targets failed with retryable errors (${ids}); FC may retry`,
-    );
   }
 
   private logSummary(result: InvocationResult, statusCode: number | undefined): void {
@@ -284,6 +278,20 @@ class Invocation {
   private scrubbed(result: InvocationResult): InvocationResult {
     return this.redactor.scrub(result);
   }
+}
+
+/** Throws when some target failed in a way a later attempt may fix; the dedupe window makes that safe. */
+function failForRetry(results: TargetResult[]): void {
+  const retryable = results.filter((result) => result.error?.retryable);
+  if (retryable.length === 0) return;
+
+  const ids = retryable
+    .slice(0, 10)
+    .map((result) => result.DBInstanceId)
+    .join(', ');
+  throw new RetryableFailure(
+    `${retryable.length} of ${results.length} targets failed with retryable errors (${ids}); FC may retry`,
+  );
 }
 
 function summarise(results: readonly TargetResult[]): Summary {

@@ -93,6 +93,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   instances?: InstanceSeed[];
   jobDurationMs?: number;
+  /** The emulator's clock, to place backups in the past. */
+  now?: () => number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -100,6 +102,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     accounts: [ROLE],
     instances: options.instances ?? TEST_INSTANCES,
     jobDurationMs: options.jobDurationMs ?? 60_000,
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const rawLogs: string[] = [];
   const logs: Record<string, unknown>[] = [];
