@@ -6,10 +6,21 @@ import { type Deadline, sleepWithin } from './deadline';
 import { type BackupError, DeadlineError } from './errors';
 
 export interface RetryPolicy {
+  /** Attempts a call gets against errors (5xx, resets, timeouts). */
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
 }
+
+/**
+ * Throttled answers get this many times maxAttempts. A throttle says "not now" rather than
+ * "broken", and the pacer slows every call down in answer to it; with the same small budget
+ * as errors, a large batch would lose targets in the first second of a rate limit. The
+ * invocation deadline still bounds the whole.
+ */
+export const THROTTLE_ATTEMPT_FACTOR = 3;
+
+const isThrottling = (error: BackupError) => /Throttling/.test(error.code);
 
 export const DEFAULT_RETRY_POLICY: Omit<RetryPolicy, 'maxAttempts'> = {
   baseDelayMs: 200,
@@ -47,8 +58,10 @@ export async function withRetries<T>(
   onAttempt: (report: AttemptReport) => void,
 ): Promise<RetryOutcome<T>> {
   let lastError: BackupError | undefined;
+  let errors = 0;
+  let throttles = 0;
 
-  for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     if (deadline.remainingMs() < MIN_CALL_MS) {
       const error = new DeadlineError(
         lastError === undefined
@@ -67,11 +80,13 @@ export async function withRetries<T>(
       lastError = caught as BackupError;
       onAttempt({ attempt, durationMs: Date.now() - started, error: lastError });
 
-      if (!lastError.retryable || attempt === policy.maxAttempts) {
-        return { ok: false, error: lastError, attempts: attempt };
-      }
+      if (isThrottling(lastError)) throttles++;
+      else errors++;
+      const spent =
+        errors >= policy.maxAttempts || throttles >= policy.maxAttempts * THROTTLE_ATTEMPT_FACTOR;
+      if (!lastError.retryable || spent) return { ok: false, error: lastError, attempts: attempt };
+
       await sleepWithin(backoffMs(attempt, policy), deadline);
     }
   }
-  throw new RangeError('maxAttempts must be at least 1');
 }

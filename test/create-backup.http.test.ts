@@ -104,11 +104,12 @@ describe('HTTP status codes', () => {
 
   it('answers 429 when the API still throttles after the retries', async () => {
     const { status, body } = await post(one(INSTANCES.cloud, { BackupMethod: 'Snapshot' }), {
-      faults: [{ kind: 'throttle', count: 10, code: 'Throttling.User' }],
+      faults: [{ kind: 'throttle', count: 100, code: 'Throttling.User' }],
     });
 
+    // Throttled answers get three times MAX_ATTEMPTS (2 here) before the target fails.
     expect(status).toBe(429);
-    expect(body.results[0]).toMatchObject({ attempts: 2, error: { code: 'Throttling.User' } });
+    expect(body.results[0]).toMatchObject({ attempts: 6, error: { code: 'Throttling.User' } });
   });
 
   it('answers 502 with a code and a short message when the upstream keeps failing', async () => {
