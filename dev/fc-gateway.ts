@@ -70,7 +70,7 @@ export interface FcGatewayOptions {
   accountId?: string;
   /** Keys the invoke API accepts; the emulator's accounts unless given. */
   accounts?: EmulatorAccount[];
-  /** The role's keys in context.credentials; the emulator's STS role unless given, null for none. */
+  /** The role's keys in context.credentials: the emulator's STS role unless given; null: none. */
   roleCredentials?: Required<EmulatorAccount> | null;
   /** Set on process.env before the bundle loads, as FC sets a function's variables. */
   environment?: Record<string, string>;
@@ -175,7 +175,8 @@ class Runtime {
     const path = safeDecode(new URL(request.url ?? '/', 'http://local').pathname);
     const route = INVOCATIONS_PATH.exec(path);
     if (request.method !== 'POST' || route?.[1] === undefined) {
-      const message = `this gateway serves only POST /${API_VERSION}/services/<service>/functions/<name>/invocations`;
+      const route = `/${API_VERSION}/services/<service>/functions/<name>/invocations`;
+      const message = `this gateway serves only POST ${route}`;
       return sendJson(response, 404, { ErrorCode: 'NotFound', ErrorMessage: message });
     }
 
@@ -303,9 +304,8 @@ class Runtime {
     const exportName = spec.handler.split('.').at(-1) ?? 'handler';
     const handler = this.bundle[exportName];
     if (typeof handler !== 'function') {
-      throw new BundleMissingError(
-        `the bundle exports no function "${exportName}" (handler ${spec.handler} of ${spec.functionName})`,
-      );
+      const wanted = `handler ${spec.handler} of ${spec.functionName}`;
+      throw new BundleMissingError(`the bundle exports no function "${exportName}" (${wanted})`);
     }
     return handler as FcHandler;
   }

@@ -242,6 +242,10 @@ async function stop(gateway: FcGateway, backend: Backend, faults: string | undef
 }
 
 main().catch((error: unknown) => {
-  say(describeFailure(error));
+  if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+    say(`${(error as Error).message}: pass --port 0 (or --emulator-port 0) for any free port`);
+  } else {
+    say(describeFailure(error));
+  }
   process.exit(2);
 });

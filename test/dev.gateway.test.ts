@@ -176,7 +176,7 @@ describe('the HTTP trigger', () => {
     expect(emulator.created).toEqual([]);
   });
 
-  it('hands the function a v1 event with canonical headers and a base64 body for bytes', async () => {
+  it('hands over a v1 event with canonical headers and a base64 body for bytes', async () => {
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]);
     const reply = await send('/hooks/run%20now?a=1&a=2&b=x', bytes, {
       'content-type': 'application/octet-stream',

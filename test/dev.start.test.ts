@@ -97,8 +97,10 @@ describe('readTemplate', () => {
     expect(JSON.parse(timer?.payload ?? '{}')).toMatchObject({ DBInstanceId: SEED_INSTANCE });
   });
 
-  it('keeps literal values and leaves ${…} placeholders out', () => {
+  it('keeps literal values and leaves placeholders out', () => {
     const path = join(outDir, 's.yaml');
+    // Built from pieces: the placeholders are s.yaml syntax, not template slots.
+    const placeholder = (inner: string) => `$${'{'}${inner}}`;
     writeFileSync(
       path,
       [
@@ -107,10 +109,10 @@ describe('readTemplate', () => {
         '    props:',
         '      functionName: backup-fn',
         '      memorySize: 256',
-        "      timeout: ${env('TIMEOUT')}",
+        `      timeout: ${placeholder("env('TIMEOUT')")}`,
         '      environmentVariables:',
         '        LOG_LEVEL: debug',
-        '        DDS_REGION: ${vars.region}',
+        `        DDS_REGION: ${placeholder('vars.region')}`,
         '      triggers:',
         '        - triggerName: web',
         '          triggerType: http',
