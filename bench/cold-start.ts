@@ -34,6 +34,8 @@ export interface ArmFigures {
   invokeMedianMs: number;
   /** Fork to exit, per this process's clock. */
   processMedianMs: number;
+  /** Opening process.stdout, paid by every arm before the clock starts. */
+  stdoutInitMedianMs: number;
   runs: number;
 }
 
@@ -75,6 +77,7 @@ interface Sample {
   loadMs: number;
   invokeMs: number;
   processMs: number;
+  stdoutInitMs: number;
 }
 
 async function runOnce(name: ArmName, id: string, emulatorUrl: string): Promise<Sample> {
@@ -94,6 +97,7 @@ async function runOnce(name: ArmName, id: string, emulatorUrl: string): Promise<
     loadMs: report.loadMs,
     invokeMs: report.invokeMs,
     processMs: report.processMs,
+    stdoutInitMs: report.stdoutInitMs,
   };
 }
 
@@ -105,6 +109,7 @@ function figures(samples: readonly Sample[]): ArmFigures {
     loadMedianMs: median(samples.map((sample) => sample.loadMs)),
     invokeMedianMs: median(samples.map((sample) => sample.invokeMs)),
     processMedianMs: median(samples.map((sample) => sample.processMs)),
+    stdoutInitMedianMs: median(samples.map((sample) => sample.stdoutInitMs)),
     runs: samples.length,
   };
 }
