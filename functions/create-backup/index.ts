@@ -98,9 +98,11 @@ class Invocation {
     const level = config instanceof Error ? 'info' : config.logLevel;
     if (!(config instanceof Error)) {
       this.redactor.addSecret(config.webhookSecret);
+      this.redactor.addSecret(config.credentials?.accessKeyId);
       this.redactor.addSecret(config.credentials?.accessKeySecret);
       this.redactor.addSecret(config.credentials?.securityToken);
     }
+    this.redactor.addSecret(context.credentials?.accessKeyId);
     this.redactor.addSecret(context.credentials?.accessKeySecret);
     this.redactor.addSecret(context.credentials?.securityToken);
 

@@ -4,22 +4,11 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type Emulator,
-  type EmulatorAccount,
-  type InstanceSeed,
-  startEmulator,
-} from '../../emulator/index';
+import { type Emulator, type InstanceSeed, startEmulator } from '../../emulator/index';
 import { createHandler, type FcContext } from '../../functions/create-backup/index';
+import { ROLE, scanForSecrets, WEBHOOK_SECRET } from './leaks';
 
-/** Recognisable fakes: the leak test searches every output for them. */
-export const ROLE: Required<EmulatorAccount> = {
-  accessKeyId: 'STS.TestRoleKeyId0001',
-  accessKeySecret: 'FAKE-ROLE-SECRET-do-not-print-7f3a',
-  securityToken: 'FAKE-STS-TOKEN-do-not-print-91bc',
-};
-
-export const WEBHOOK_SECRET = 'FAKE-WEBHOOK-SECRET-do-not-print-55e1';
+export { ROLE, WEBHOOK_SECRET } from './leaks';
 
 export const INSTANCES = {
   cloud: 'dds-bp1cloudrs0001',
@@ -106,20 +95,39 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const rawLogs: string[] = [];
   const logs: Record<string, unknown>[] = [];
-  const handler = createHandler({
-    env: {
-      DDS_ENDPOINT: emulator.url,
-      DDS_REGION: 'cn-hangzhou',
-      WEBHOOK_SECRET,
-      LOG_LEVEL: 'debug',
-      ...options.env,
-    },
-    writeLine: (line) => {
-      rawLogs.push(line);
-      logs.push(JSON.parse(line));
-    },
-  });
+  const handler = guardAgainstLeaks(
+    createHandler({
+      env: {
+        DDS_ENDPOINT: emulator.url,
+        DDS_REGION: 'cn-hangzhou',
+        WEBHOOK_SECRET,
+        LOG_LEVEL: 'debug',
+        ...options.env,
+      },
+      writeLine: (line) => {
+        scanForSecrets(line, 'log line');
+        rawLogs.push(line);
+        logs.push(JSON.parse(line));
+      },
+    }),
+  );
   return { emulator, handler, logs, rawLogs, close: () => emulator.close() };
+}
+
+type Handler = ReturnType<typeof createHandler>;
+
+/** The handler, with every answer and every thrown error scanned for the fake secrets. */
+export function guardAgainstLeaks(handler: Handler): Handler {
+  return async (event, context) => {
+    try {
+      const answer = await handler(event, context);
+      scanForSecrets(JSON.stringify(answer), 'answer');
+      return answer;
+    } catch (error) {
+      scanForSecrets(`${String(error)} ${(error as Error).stack}`, 'thrown error');
+      throw error;
+    }
+  };
 }
 
 /** The emulator's calls of one action, for counting what the handler asked for. */
