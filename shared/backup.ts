@@ -53,6 +53,8 @@ export interface BackupDependencies {
   config: Config;
   logger: Logger;
   deadline: Deadline;
+  /** The region of targets that name none: DDS_REGION, else the function's own region. */
+  defaultRegion: string | undefined;
   /** The DDS API for a region; the edge decides credentials and endpoint. */
   apiFor(region: string): DdsCaller;
 }
@@ -64,7 +66,7 @@ export async function runBackups(
   request: BackupRequest,
   deps: BackupDependencies,
 ): Promise<TargetResult[]> {
-  const regions = request.targets.map((target) => regionOf(target, deps.config));
+  const regions = request.targets.map((target) => regionOf(target, deps.defaultRegion));
 
   const pacer = new CallPacer();
   const limit = pLimit(deps.config.maxConcurrency);
@@ -76,8 +78,8 @@ export async function runBackups(
 }
 
 /** Each target's region, checked before any call so a bad request makes none. */
-function regionOf(target: BackupTarget, config: Config): string {
-  const region = target.RegionId ?? config.defaultRegion;
+function regionOf(target: BackupTarget, defaultRegion: string | undefined): string {
+  const region = target.RegionId ?? defaultRegion;
   if (region === undefined) {
     throw new RequestError(
       `RegionId: ${target.DBInstanceId} names no region, and neither DDS_REGION nor FC_REGION is set`,

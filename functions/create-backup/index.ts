@@ -159,6 +159,7 @@ class Invocation {
     this.log.info('invocation received', { targets: targetCount, refusedInputs: refused.length });
 
     const deadline = new Deadline(this.budgetMs(config), this.started);
+    const defaultRegion = config.defaultRegion ?? this.context.region;
     const apis = new Map<string, DdsApi>();
     const credentials = this.credentials(config);
     const apiFor = (region: string) => {
@@ -172,7 +173,7 @@ class Invocation {
 
     const settled = await Promise.all(
       requests.map((request) =>
-        runBackups(request, { config, logger: this.log, deadline, apiFor }),
+        runBackups(request, { config, logger: this.log, deadline, defaultRegion, apiFor }),
       ),
     );
     return [...refused, ...settled.flat()];
