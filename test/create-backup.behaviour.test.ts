@@ -123,8 +123,10 @@ describe('configuration', () => {
 
   it('fails a target that names no region when none is configured', async () => {
     const handler = createHandler({ env: {}, writeLine: () => {} });
+    const context = fakeContext();
+    delete context.region;
 
-    const result = (await handler(eventBuffer('direct/single'), fakeContext())) as InvocationResult;
+    const result = (await handler(eventBuffer('direct/single'), context)) as InvocationResult;
 
     expect(result.error?.message).toMatch(/^RegionId: .* neither DDS_REGION nor FC_REGION/);
   });
