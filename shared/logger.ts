@@ -51,6 +51,6 @@ export class Logger {
     if (!this.isEnabled(level)) return;
 
     const record = { time: new Date().toISOString(), level, msg, ...this.fields, ...fields };
-    this.write(`${JSON.stringify(this.redactor.scrub(record))}\n`);
+    this.write(`${this.redactor.toJson(record)}\n`);
   }
 }

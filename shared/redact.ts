@@ -21,28 +21,22 @@ export class Redactor {
     if (!this.secrets.includes(value)) this.secrets.push(value);
   }
 
-  /** A deep copy of `value` that is safe to print. */
+  /** `value` as JSON that is safe to print. One pass, with no copy of the value. */
+  toJson(value: unknown): string {
+    return JSON.stringify(value, (key, item: unknown) => {
+      if (key !== '' && SENSITIVE_KEY.test(key)) return MASK;
+      return typeof item === 'string' ? this.scrubString(item) : item;
+    });
+  }
+
+  /** A copy of `value` that is safe to hand back to a caller. */
   scrub<T>(value: T): T {
-    return this.scrubValue(value, 0) as T;
+    return JSON.parse(this.toJson(value)) as T;
   }
 
   scrubString(text: string): string {
     let clean = text;
     for (const secret of this.secrets) clean = clean.replaceAll(secret, MASK);
     return clean.length > MAX_STRING_LENGTH ? `${clean.slice(0, MAX_STRING_LENGTH)}…` : clean;
-  }
-
-  private scrubValue(value: unknown, depth: number): unknown {
-    if (typeof value === 'string') return this.scrubString(value);
-    if (value === null || typeof value !== 'object') return value;
-    if (depth > 8) return '[too deep]';
-
-    if (Array.isArray(value)) return value.map((item) => this.scrubValue(item, depth + 1));
-
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      copy[key] = SENSITIVE_KEY.test(key) ? MASK : this.scrubValue(item, depth + 1);
-    }
-    return copy;
   }
 }
