@@ -10,6 +10,7 @@ import {
   describeInstance,
   findRecentManualBackup,
   type InstanceFacts,
+  text,
 } from './dds-queries';
 import type { Deadline } from './deadline';
 import {
@@ -249,11 +250,6 @@ export function chooseMethod(instance: InstanceFacts): BackupMethod | undefined 
   }
   if (instance.ReplicationFactor === '1') return undefined;
   return instance.StorageType?.startsWith('cloud') ? 'Snapshot' : 'Physical';
-}
-
-function text(value: unknown): string | undefined {
-  if (typeof value === 'number') return String(value);
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function failed(target: BackupTarget, error: BackupError): Settled {

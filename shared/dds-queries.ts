@@ -127,7 +127,8 @@ function asList(value: unknown): Entry[] {
   return value.filter((item): item is Entry => item !== null && typeof item === 'object');
 }
 
-function text(value: unknown): string | undefined {
+/** A field of an API answer as text; ids come as strings or numbers, absent ones as ''. */
+export function text(value: unknown): string | undefined {
   if (typeof value === 'number') return String(value);
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
