@@ -63,19 +63,33 @@ export interface BackupDependencies {
 /** Already-running backup job: the API's own way of saying "this would be a duplicate". */
 const JOB_EXISTS = 'OperationDenied.BackupJobExists';
 
+/**
+ * Backs up every target of the requests (a queue may deliver several at once) under one
+ * concurrency limit and one pacer, so a batch of messages is no harder on the API than one.
+ */
 export async function runBackups(
-  request: BackupRequest,
+  requests: readonly BackupRequest[],
   deps: BackupDependencies,
 ): Promise<TargetResult[]> {
-  const regions = request.targets.map((target) => regionOf(target, deps.defaultRegion));
-
-  const pacer = new CallPacer();
-  const limit = pLimit(deps.config.maxConcurrency);
-  const run = new TargetRun(deps, pacer, request.dryRun);
-
-  return Promise.all(
-    request.targets.map((target, index) => limit(() => run.backUp(target, regions[index] ?? ''))),
+  const jobs = requests.flatMap((request) =>
+    request.targets.map(
+      (target): Job => ({
+        target,
+        region: regionOf(target, deps.defaultRegion),
+        dryRun: request.dryRun,
+      }),
+    ),
   );
+
+  const limit = pLimit(deps.config.maxConcurrency);
+  const run = new TargetRun(deps, new CallPacer());
+  return Promise.all(jobs.map((job) => limit(() => run.backUp(job))));
+}
+
+interface Job {
+  target: BackupTarget;
+  region: string;
+  dryRun: boolean;
 }
 
 /** Each target's region, checked before any call so a bad request makes none. */
@@ -96,19 +110,19 @@ class TargetRun {
   constructor(
     private readonly deps: BackupDependencies,
     private readonly pacer: CallPacer,
-    private readonly dryRun: boolean,
   ) {
     this.policy = { ...DEFAULT_RETRY_POLICY, maxAttempts: deps.config.maxAttempts };
   }
 
-  async backUp(target: BackupTarget, region: string): Promise<TargetResult> {
+  async backUp(job: Job): Promise<TargetResult> {
+    const { target } = job;
     const started = Date.now();
     const tally = { attempts: 0 };
     const log = this.deps.logger.child({ DBInstanceId: target.DBInstanceId });
 
     let result: Settled;
     try {
-      result = await this.settle(target, region, tally, log);
+      result = await this.settle(job, tally, log);
     } catch (caught) {
       result = failed(target, asBackupError(caught));
     }
@@ -122,12 +136,8 @@ class TargetRun {
     return finished;
   }
 
-  private async settle(
-    target: BackupTarget,
-    region: string,
-    tally: { attempts: number },
-    log: Logger,
-  ): Promise<Settled> {
+  private async settle(job: Job, tally: { attempts: number }, log: Logger): Promise<Settled> {
+    const { target, region, dryRun } = job;
     const allowed = this.deps.config.allowedInstanceIds;
     if (allowed !== undefined && !allowed.has(target.DBInstanceId)) {
       throw new RefusalError(
@@ -148,7 +158,7 @@ class TargetRun {
       };
     }
 
-    if (this.dryRun) {
+    if (dryRun) {
       return {
         DBInstanceId: target.DBInstanceId,
         BackupMethod: method,

@@ -95,19 +95,17 @@ class Invocation {
     coldStart: boolean,
   ) {
     this.requestId = context.requestId ?? `local-${this.started}`;
-    const level = config instanceof Error ? 'info' : config.logLevel;
-    if (!(config instanceof Error)) {
-      this.redactor.addSecret(config.webhookSecret);
-      this.redactor.addSecret(config.credentials?.accessKeyId);
-      this.redactor.addSecret(config.credentials?.accessKeySecret);
-      this.redactor.addSecret(config.credentials?.securityToken);
+    const known = config instanceof Error ? undefined : config;
+    for (const secret of [
+      known?.webhookSecret,
+      ...Object.values(known?.credentials ?? {}),
+      ...Object.values(context.credentials ?? {}),
+    ]) {
+      this.redactor.addSecret(secret);
     }
-    this.redactor.addSecret(context.credentials?.accessKeyId);
-    this.redactor.addSecret(context.credentials?.accessKeySecret);
-    this.redactor.addSecret(context.credentials?.securityToken);
 
-    const functionName =
-      context.function?.name ?? (config instanceof Error ? undefined : config.functionName);
+    const level = known?.logLevel ?? 'info';
+    const functionName = context.function?.name ?? known?.functionName;
     this.log = new Logger(
       level,
       this.redactor,
@@ -171,12 +169,14 @@ class Invocation {
       return api;
     };
 
-    const settled = await Promise.all(
-      requests.map((request) =>
-        runBackups(request, { config, logger: this.log, deadline, defaultRegion, apiFor }),
-      ),
-    );
-    return [...refused, ...settled.flat()];
+    const settled = await runBackups(requests, {
+      config,
+      logger: this.log,
+      deadline,
+      defaultRegion,
+      apiFor,
+    });
+    return [...refused, ...settled];
   }
 
   /**
@@ -215,51 +215,42 @@ class Invocation {
 
   /** The role's keys from FC's context, else from the environment, else the local default chain. */
   private credentials(config: Config): CredentialSource {
-    const fromContext = this.context.credentials;
-    if (fromContext?.accessKeyId && fromContext.accessKeySecret) {
-      return fromContext.securityToken
-        ? {
-            accessKeyId: fromContext.accessKeyId,
-            accessKeySecret: fromContext.accessKeySecret,
-            securityToken: fromContext.securityToken,
-          }
-        : { accessKeyId: fromContext.accessKeyId, accessKeySecret: fromContext.accessKeySecret };
-    }
-    return config.credentials ?? 'default-chain';
+    const { accessKeyId, accessKeySecret, securityToken } = this.context.credentials ?? {};
+    if (!accessKeyId || !accessKeySecret) return config.credentials ?? 'default-chain';
+
+    return securityToken
+      ? { accessKeyId, accessKeySecret, securityToken }
+      : { accessKeyId, accessKeySecret };
   }
 
   private finish(results: TargetResult[]): InvocationResult | HttpAnswer {
-    const overHttp = this.trigger === 'http';
-    const result = this.scrubbed({
-      requestId: this.requestId,
-      trigger: this.trigger,
-      summary: summarise(results),
-      results,
-    });
-    const statusCode = overHttp ? statusForResults(results) : undefined;
-    this.logSummary(result, statusCode);
-
-    return overHttp ? httpAnswer(statusCode ?? 500, result) : result;
+    const statusCode = this.trigger === 'http' ? statusForResults(results) : undefined;
+    return this.answer({ summary: summarise(results), results }, statusCode);
   }
 
   private refuse(error: BackupError): InvocationResult | HttpAnswer {
-    const overHttp = this.trigger === 'http';
-    const result = this.scrubbed({
-      requestId: this.requestId,
-      trigger: this.trigger,
-      summary: 'FAILED' as const,
-      results: [],
-      error: error.toSummary(),
-    });
-    const statusCode = overHttp ? statusForCode(error.code) : undefined;
+    const statusCode = this.trigger === 'http' ? statusForCode(error.code) : undefined;
     this.log.error('invocation refused', {
       errorCode: error.code,
       errorMessage: error.message,
       statusCode,
     });
+    return this.answer({ summary: 'FAILED', results: [], error: error.toSummary() }, statusCode);
+  }
+
+  /** The result, scrubbed of secrets and logged as the run summary, in the trigger's form. */
+  private answer(
+    outcome: Omit<InvocationResult, 'requestId' | 'trigger'>,
+    statusCode: number | undefined,
+  ): InvocationResult | HttpAnswer {
+    const result = this.redactor.scrub({
+      requestId: this.requestId,
+      trigger: this.trigger,
+      ...outcome,
+    });
     this.logSummary(result, statusCode);
 
-    return overHttp ? httpAnswer(statusCode ?? 500, result) : result;
+    return statusCode === undefined ? result : httpAnswer(statusCode, result);
   }
 
   private logSummary(result: InvocationResult, statusCode: number | undefined): void {
@@ -276,10 +267,6 @@ class Invocation {
       errorCode: result.error?.code,
       durationMs: Date.now() - this.started,
     });
-  }
-
-  private scrubbed(result: InvocationResult): InvocationResult {
-    return this.redactor.scrub(result);
   }
 }
 
