@@ -97,7 +97,7 @@ function regionOf(target: BackupTarget, defaultRegion: string | undefined): stri
   const region = target.RegionId ?? defaultRegion;
   if (region === undefined) {
     throw new RequestError(
-      `RegionId: ${target.DBInstanceId} names no region, and neither DDS_REGION nor FC_REGION is set`,
+      `RegionId: ${target.DBInstanceId} names none, and neither DDS_REGION nor FC_REGION is set`,
     );
   }
   return region;

@@ -36,7 +36,7 @@ export function resolveEndpoint(region: string, config: Config): EndpointOverrid
   return { host, protocol: 'https' };
 }
 
-/** Static keys (the function's role, from its context or environment) or the local default chain. */
+/** Static keys (the role's, from the context or environment) or the local default chain. */
 export type CredentialSource = StaticCredentials | 'default-chain';
 
 export type ApiQuery = Record<string, string | number>;

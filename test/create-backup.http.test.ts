@@ -4,12 +4,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultSpec } from '../emulator/index';
 import type { HttpAnswer } from '../functions/create-backup/http';
-import type { FcContext, InvocationResult } from '../functions/create-backup/index';
+import {
+  createHandler,
+  type FcContext,
+  type InvocationResult,
+} from '../functions/create-backup/index';
 import { signWebhook } from '../shared/webhook-auth';
 import {
   eventBuffer,
   eventObject,
   fakeContext,
+  guardAgainstLeaks,
   type Harness,
   INSTANCES,
   startHarness,
@@ -124,6 +129,22 @@ describe('HTTP status codes', () => {
       retryable: true,
     });
     expect(raw).not.toMatch(/<html|stack|at \w+ \(/i);
+  });
+
+  it('answers 500 naming the variable when the configuration is invalid', async () => {
+    const handler = guardAgainstLeaks(
+      createHandler({ env: { WEBHOOK_SECRET, DEDUPE_WINDOW_MINUTES: '-5' }, writeLine: () => {} }),
+    );
+    const event = eventObject('http/post-json');
+    event.headers = signWebhook(WEBHOOK_SECRET, String(event.body));
+
+    const answer = (await handler(eventBuffer(event), fakeContext())) as HttpAnswer;
+
+    expect(answer.statusCode).toBe(500);
+    expect(JSON.parse(answer.body).error).toEqual({
+      code: 'ConfigInvalid',
+      message: 'DEDUPE_WINDOW_MINUTES must be a whole number from 0 to 1440',
+    });
   });
 
   it('answers 504 when the invocation runs out of time', async () => {

@@ -69,7 +69,7 @@ function lowerCaseHeaders(headers: Record<string, string> | undefined): Map<stri
 }
 
 function authenticate(config: Config, headers: Map<string, string>, rawBody: Buffer): void {
-  // The operator has declared that the trigger's own authentication (FC signature or JWT) guards it.
+  // The operator declares that the trigger's own check (FC signature or JWT) guards the endpoint.
   if (config.httpAuth === 'trigger') return;
 
   if (config.webhookSecret === undefined) {

@@ -270,7 +270,7 @@ class Invocation {
   }
 }
 
-/** Throws when some target failed in a way a later attempt may fix; the dedupe window makes that safe. */
+/** Throws when a target failed in a way a later try may fix; the dedupe window makes it safe. */
 function failForRetry(results: TargetResult[]): void {
   const retryable = results.filter((result) => result.error?.retryable);
   if (retryable.length === 0) return;
@@ -280,7 +280,7 @@ function failForRetry(results: TargetResult[]): void {
     .map((result) => result.DBInstanceId)
     .join(', ');
   throw new RetryableFailure(
-    `${retryable.length} of ${results.length} targets failed with retryable errors (${ids}); FC may retry`,
+    `${retryable.length} of ${results.length} targets failed with retryable errors (${ids})`,
   );
 }
 
