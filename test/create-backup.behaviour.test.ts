@@ -1,29 +1,11 @@
 // The function's choices: which method an instance gets when none is named, what a dry run
 // does, how configuration errors surface, and what the log trail holds.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHandler, type InvocationResult } from '../functions/create-backup/index';
-import {
-  callsOf,
-  eventBuffer,
-  fakeContext,
-  type Harness,
-  INSTANCES,
-  startHarness,
-} from './helpers/fc';
+import { callsOf, eventBuffer, fakeContext, INSTANCES, useHarness } from './helpers/fc';
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-});
-
-beforeEach(() => {
-  harness.emulator.reset();
-  harness.logs.length = 0;
-});
-
-afterAll(() => harness.close());
+const harness = useHarness();
 
 async function invoke(request: object): Promise<InvocationResult> {
   return (await harness.handler(eventBuffer(request), fakeContext())) as InvocationResult;

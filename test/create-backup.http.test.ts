@@ -1,7 +1,7 @@
 // What each outcome looks like over HTTP: the status codes a webhook caller branches on, and a
 // 5xx body that carries a code and a short message only.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FaultSpec } from '../emulator/index';
 import type { HttpAnswer } from '../functions/create-backup/http';
 import {
@@ -15,21 +15,12 @@ import {
   eventObject,
   fakeContext,
   guardAgainstLeaks,
-  type Harness,
   INSTANCES,
-  startHarness,
+  useHarness,
   WEBHOOK_SECRET,
 } from './helpers/fc';
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness({ env: { MAX_ATTEMPTS: '2', API_TIMEOUT_MS: '5000' } });
-});
-
-beforeEach(() => harness.emulator.reset());
-
-afterAll(() => harness.close());
+const harness = useHarness({ env: { MAX_ATTEMPTS: '2', API_TIMEOUT_MS: '5000' } });
 
 async function post(
   body: string,

@@ -1,7 +1,7 @@
 // Every trigger shape, from its JSON fixture, ends in real backups on the emulator, signed with
 // the role's STS keys, and the result carries each BackupJobId.
 
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HttpAnswer } from '../functions/create-backup/http';
 import type { InvocationResult } from '../functions/create-backup/index';
 import { signWebhook } from '../shared/webhook-auth';
@@ -9,20 +9,13 @@ import {
   eventBuffer,
   eventObject,
   fakeContext,
-  type Harness,
   INSTANCES,
   startHarness,
+  useHarness,
   WEBHOOK_SECRET,
 } from './helpers/fc';
 
-let harness: Harness;
-
-beforeEach(async () => {
-  await harness?.close();
-  harness = await startHarness();
-});
-
-afterAll(() => harness.close());
+const harness = useHarness();
 
 /** Signs an HTTP fixture's body the way a webhook caller does. */
 function signedHttpEvent(name: string): Record<string, unknown> {

@@ -1,23 +1,12 @@
 // Bad input is refused before any API call, with an error naming the field, at error level in
 // the log, and without throwing (FC would retry a throw).
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InvocationResult } from '../functions/create-backup/index';
 import { parseBackupRequest } from '../shared/request';
-import { eventBuffer, fakeContext, type Harness, INSTANCES, startHarness } from './helpers/fc';
+import { eventBuffer, fakeContext, INSTANCES, useHarness } from './helpers/fc';
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-});
-
-beforeEach(() => {
-  harness.emulator.reset();
-  harness.logs.length = 0;
-});
-
-afterAll(() => harness.close());
+const harness = useHarness();
 
 const cloud = INSTANCES.cloud;
 

@@ -2,7 +2,7 @@
 // For each: every target ends in a final state, no instance is backed up twice, the invocation
 // ends before its deadline, and the log has a line for every failed attempt.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FaultSpec } from '../emulator/index';
 import type { HttpAnswer } from '../functions/create-backup/http';
 import { type InvocationResult, RetryableFailure } from '../functions/create-backup/index';
@@ -12,27 +12,16 @@ import {
   eventBuffer,
   eventObject,
   fakeContext,
-  type Harness,
   INSTANCES,
   ROLE,
   startHarness,
+  useHarness,
   WEBHOOK_SECRET,
 } from './helpers/fc';
 
 const TIMEOUT_SECONDS = 10;
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness({ env: { API_TIMEOUT_MS: '400', MAX_ATTEMPTS: '4' } });
-});
-
-beforeEach(() => {
-  harness.emulator.reset();
-  harness.logs.length = 0;
-});
-
-afterAll(() => harness.close());
+const harness = useHarness({ env: { API_TIMEOUT_MS: '400', MAX_ATTEMPTS: '4' } });
 
 const REQUEST = {
   targets: [

@@ -2,28 +2,13 @@
 // (FC would retry a throw), never reaches the API, and always gets an error that says why.
 
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HttpAnswer } from '../functions/create-backup/http';
 import type { InvocationResult } from '../functions/create-backup/index';
 import { signWebhook } from '../shared/webhook-auth';
-import {
-  eventObject,
-  fakeContext,
-  type Harness,
-  INSTANCES,
-  startHarness,
-  WEBHOOK_SECRET,
-} from './helpers/fc';
+import { eventObject, fakeContext, INSTANCES, useHarness, WEBHOOK_SECRET } from './helpers/fc';
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness({ env: { LOG_LEVEL: 'error' } });
-});
-
-beforeEach(() => harness.emulator.reset());
-
-afterAll(() => harness.close());
+const harness = useHarness({ env: { LOG_LEVEL: 'error' } });
 
 const RUNS = { numRuns: 150 };
 

@@ -1,7 +1,7 @@
 // ALLOWED_INSTANCE_IDS holds whatever fired the function: a target outside it is refused with
 // no API call, 403 over HTTP and failed otherwise.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HttpAnswer } from '../functions/create-backup/http';
 import type { InvocationResult } from '../functions/create-backup/index';
 import { signWebhook } from '../shared/webhook-auth';
@@ -9,23 +9,14 @@ import {
   eventBuffer,
   eventObject,
   fakeContext,
-  type Harness,
   INSTANCES,
-  startHarness,
+  useHarness,
   WEBHOOK_SECRET,
 } from './helpers/fc';
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness({
-    env: { ALLOWED_INSTANCE_IDS: ` ${INSTANCES.cloud} , ${INSTANCES.local}` },
-  });
+const harness = useHarness({
+  env: { ALLOWED_INSTANCE_IDS: ` ${INSTANCES.cloud} , ${INSTANCES.local}` },
 });
-
-beforeEach(() => harness.emulator.reset());
-
-afterAll(() => harness.close());
 
 const OUTSIDER = INSTANCES.sharded;
 const request = { DBInstanceId: OUTSIDER, BackupMethod: 'Snapshot' };

@@ -3,7 +3,7 @@
 // also runs under the same guard (test/setup/leak-guard.ts); this one aims at the risky paths
 // and writes logs to the real stdout, as FC sees them.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FaultSpec } from '../emulator/index';
 import { createHandler, type FcContext } from '../functions/create-backup/index';
 import { signWebhook } from '../shared/webhook-auth';
@@ -11,23 +11,14 @@ import {
   eventBuffer,
   eventObject,
   fakeContext,
-  type Harness,
   INSTANCES,
   ROLE,
-  startHarness,
+  useHarness,
   WEBHOOK_SECRET,
 } from './helpers/fc';
 import { FAKE_SECRETS, type Leak, scanForSecrets } from './helpers/leaks';
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-});
-
-beforeEach(() => harness.emulator.reset());
-
-afterAll(() => harness.close());
+const harness = useHarness();
 
 interface Scenario {
   name: string;

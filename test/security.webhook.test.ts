@@ -1,7 +1,7 @@
 // Webhook authentication: only a caller holding WEBHOOK_SECRET, signing this body now, gets in.
 // Every refusal is a 401 with a JSON reason, and no refused request reaches the API.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HttpAnswer } from '../functions/create-backup/http';
 import { createHandler, type InvocationResult } from '../functions/create-backup/index';
 import { computeSignature, signWebhook } from '../shared/webhook-auth';
@@ -10,21 +10,12 @@ import {
   eventObject,
   fakeContext,
   guardAgainstLeaks,
-  type Harness,
   INSTANCES,
-  startHarness,
+  useHarness,
   WEBHOOK_SECRET,
 } from './helpers/fc';
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-});
-
-beforeEach(() => harness.emulator.reset());
-
-afterAll(() => harness.close());
+const harness = useHarness();
 
 const BODY = JSON.stringify({ DBInstanceId: INSTANCES.cloud, BackupMethod: 'Snapshot' });
 const now = () => Math.floor(Date.now() / 1000);

@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type Emulator, type InstanceSeed, startEmulator } from '../../emulator/index';
 import { createHandler, type FcContext } from '../../functions/create-backup/index';
 import { ROLE, scanForSecrets, WEBHOOK_SECRET } from './leaks';
@@ -133,4 +134,25 @@ export function guardAgainstLeaks(handler: Handler): Handler {
 /** The emulator's calls of one action, for counting what the handler asked for. */
 export function callsOf(emulator: Emulator, action: string) {
   return emulator.calls.filter((call) => call.action === action);
+}
+
+/**
+ * One harness for a test file: started before its tests, closed after them, and cleared before
+ * each (emulator state, faults and captured logs), so every test starts from the seed.
+ */
+export function useHarness(options: HarnessOptions = {}): Harness {
+  // Filled in by beforeAll; tests only touch it after that.
+  const harness = {} as Harness;
+
+  beforeAll(async () => {
+    Object.assign(harness, await startHarness(options));
+  });
+  beforeEach(() => {
+    harness.emulator.reset();
+    harness.logs.length = 0;
+    harness.rawLogs.length = 0;
+  });
+  afterAll(() => harness.close());
+
+  return harness;
 }
