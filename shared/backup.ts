@@ -149,23 +149,14 @@ class TargetRun {
     const call = this.caller(region, tally, log);
     const method = target.BackupMethod ?? chooseMethod(await describeInstance(call, target));
     const recent = await findRecentManualBackup(call, target, method, this.deps.config);
-    if (recent !== undefined) {
-      return {
-        DBInstanceId: target.DBInstanceId,
-        BackupMethod: method,
-        status: 'deduplicated',
-        ...recent,
-      };
-    }
-
+    const outcome = { DBInstanceId: target.DBInstanceId, BackupMethod: method };
     if (dryRun) {
-      return {
-        DBInstanceId: target.DBInstanceId,
-        BackupMethod: method,
-        status: 'dry-run',
-        detail: 'would call CreateBackup; nothing was created',
-      };
+      // A real run learns of a running job from CreateBackup itself; a dry run has to ask.
+      const found = recent ?? (await describeBackupJobs(call, target));
+      const plan = found ? `would be deduplicated: ${found.detail}` : 'would call CreateBackup';
+      return { ...outcome, ...found, status: 'dry-run', detail: `${plan}; nothing was created` };
     }
+    if (recent !== undefined) return { ...outcome, status: 'deduplicated', ...recent };
 
     return this.create(call, target, method);
   }

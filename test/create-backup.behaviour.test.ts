@@ -70,6 +70,19 @@ describe('dry runs', () => {
     expect(callsOf(harness.emulator, 'CreateBackup')).toHaveLength(0);
   });
 
+  it('says when a real run would be deduplicated', async () => {
+    await invoke({ DBInstanceId: INSTANCES.cloud, BackupMethod: 'Snapshot' });
+    const job = harness.emulator.created[0];
+
+    const result = await invoke({ DBInstanceId: INSTANCES.cloud, BackupMethod: 'Snapshot', dryRun: true });
+
+    expect(result.results[0]).toMatchObject({
+      status: 'dry-run',
+      detail: expect.stringMatching(/^would be deduplicated: .*; nothing was created$/),
+    });
+    expect(harness.emulator.created).toEqual([job]);
+  });
+
   it('still reports a target that would fail', async () => {
     const result = await invoke({ DBInstanceId: INSTANCES.restoring, dryRun: true });
 
