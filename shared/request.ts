@@ -92,7 +92,7 @@ export function parseBackupRequest(input: unknown, implied?: BackupTarget): Back
     ...withoutId(defaults),
     ...resolveAliases(raw, `targets[${index}].`),
   }));
-  const list = resolved ?? [{ ...implied, ...withoutUndefined(defaults) }];
+  const list = resolved ?? [{ ...implied, ...defaults }];
 
   return { targets: requireUniqueIds(list, resolved !== undefined), dryRun };
 }
