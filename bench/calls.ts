@@ -6,15 +6,15 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { type Emulator, type FaultSpec, startEmulator } from '../emulator/index';
 import { BUNDLES } from './build';
-import { cloudInstances, fcContext, functionEnv, instanceIds, timerEvent } from './fixtures';
-
-type Handler = (event: Buffer, context: object) => Promise<unknown>;
-interface FunctionModule {
-  createHandler(options: {
-    env: Record<string, string>;
-    writeLine: (line: string) => void;
-  }): Handler;
-}
+import {
+  cloudInstances,
+  type FunctionModule,
+  fcContext,
+  functionEnv,
+  type Handler,
+  instanceIds,
+  timerEvent,
+} from './fixtures';
 
 export interface PathCount {
   calls: number;

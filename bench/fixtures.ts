@@ -79,3 +79,13 @@ export function runChild(
     });
   });
 }
+
+export type Handler = (event: Buffer, context: object) => Promise<unknown>;
+
+/** What the built function bundle exports, as the benchmark uses it. */
+export interface FunctionModule {
+  createHandler(options: {
+    env: Record<string, string>;
+    writeLine: (line: string) => void;
+  }): Handler;
+}

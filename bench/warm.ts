@@ -7,18 +7,18 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { startEmulator } from '../emulator/index';
 import { BUNDLES } from './build';
-import { cloudInstances, fcContext, functionEnv, instanceIds, timerEvent } from './fixtures';
+import {
+  cloudInstances,
+  type FunctionModule,
+  fcContext,
+  functionEnv,
+  type Handler,
+  instanceIds,
+  timerEvent,
+} from './fixtures';
 import { median, percentile } from './stats';
 
 const WARM_UP_PAIRS = 50;
-
-type Handler = (event: Buffer, context: object) => Promise<unknown>;
-interface FunctionModule {
-  createHandler(options: {
-    env: Record<string, string>;
-    writeLine: (line: string) => void;
-  }): Handler;
-}
 
 export interface WarmResult {
   pairs: number;
