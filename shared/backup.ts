@@ -19,6 +19,7 @@ import {
   type BackupError,
   ErrorCode,
   type ErrorSummary,
+  isThrottling,
   PreconditionError,
   RefusalError,
   RequestError,
@@ -214,7 +215,7 @@ class TargetRun {
         deadline,
         (report) => {
           tally.attempts = report.attempt;
-          this.observe(report.error);
+          this.observe(report.error, log);
           logAttempt(log, action, report.attempt, report.durationMs, report.error);
         },
       );
@@ -223,9 +224,15 @@ class TargetRun {
     };
   }
 
-  private observe(error: BackupError | undefined): void {
-    if (error === undefined) this.pacer.onSuccess();
-    else if (/Throttling/.test(error.code)) this.pacer.onThrottled();
+  private observe(error: BackupError | undefined, log: Logger): void {
+    if (error === undefined) {
+      this.pacer.onSuccess();
+      return;
+    }
+    if (!isThrottling(error)) return;
+
+    const rate = this.pacer.onThrottled();
+    if (rate !== undefined) log.info('api throttled: pacing calls', { callsPerSecond: Math.round(rate) });
   }
 }
 

@@ -18,6 +18,9 @@ export const ErrorCode = {
   Unexpected: 'Unexpected',
 } as const;
 
+/** Flow control, under any of its codes (Throttling, Throttling.User, Throttling.Api). */
+export const isThrottling = (error: { code: string }): boolean => /Throttling/.test(error.code);
+
 /** What a caller sees of any failure: a code and a short message, never a stack or a secret. */
 export interface ErrorSummary {
   code: string;

@@ -33,9 +33,10 @@ export class CallPacer {
     if (slot > now) await new Promise((resolve) => setTimeout(resolve, slot - now));
   }
 
-  onThrottled(now: number = Date.now()): void {
+  /** Returns the new rate when this throttle cut it, undefined when the window was cut already. */
+  onThrottled(now: number = Date.now()): number | undefined {
     this.forgetBefore(now - WINDOW_MS);
-    if (now - this.lastCutAt < WINDOW_MS) return;
+    if (now - this.lastCutAt < WINDOW_MS) return undefined;
 
     this.lastCutAt = now;
     const learned = Number.isFinite(this.rate)
@@ -45,15 +46,11 @@ export class CallPacer {
 
     const oldest = this.recentStarts[0];
     if (oldest !== undefined) this.nextSlotAt = Math.max(this.nextSlotAt, oldest + WINDOW_MS);
+    return this.rate;
   }
 
   onSuccess(): void {
     if (Number.isFinite(this.rate)) this.rate += INCREASE_PER_SUCCESS;
-  }
-
-  /** Calls per second the pacer allows now; Infinity until the API first throttles. */
-  get currentRate(): number {
-    return this.rate;
   }
 
   private remember(now: number): void {

@@ -3,7 +3,7 @@
  * full jitter, so many targets throttled at once do not come back in lockstep.
  */
 import { type Deadline, sleepWithin } from './deadline';
-import { type BackupError, DeadlineError } from './errors';
+import { type BackupError, DeadlineError, isThrottling } from './errors';
 
 export interface RetryPolicy {
   /** Attempts a call gets against errors (5xx, resets, timeouts). */
@@ -19,8 +19,6 @@ export interface RetryPolicy {
  * invocation deadline still bounds the whole.
  */
 export const THROTTLE_ATTEMPT_FACTOR = 3;
-
-const isThrottling = (error: BackupError) => /Throttling/.test(error.code);
 
 export const DEFAULT_RETRY_POLICY: Omit<RetryPolicy, 'maxAttempts'> = {
   baseDelayMs: 200,

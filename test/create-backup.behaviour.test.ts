@@ -74,7 +74,11 @@ describe('dry runs', () => {
     await invoke({ DBInstanceId: INSTANCES.cloud, BackupMethod: 'Snapshot' });
     const job = harness.emulator.created[0];
 
-    const result = await invoke({ DBInstanceId: INSTANCES.cloud, BackupMethod: 'Snapshot', dryRun: true });
+    const result = await invoke({
+      DBInstanceId: INSTANCES.cloud,
+      BackupMethod: 'Snapshot',
+      dryRun: true,
+    });
 
     expect(result.results[0]).toMatchObject({
       status: 'dry-run',
