@@ -232,7 +232,8 @@ class TargetRun {
     if (!isThrottling(error)) return;
 
     const rate = this.pacer.onThrottled();
-    if (rate !== undefined) log.info('api throttled: pacing calls', { callsPerSecond: Math.round(rate) });
+    if (rate === undefined) return;
+    log.info('api throttled: pacing calls', { callsPerSecond: Math.round(rate) });
   }
 }
 
