@@ -61,7 +61,7 @@ export async function describeBackupJobs(
   const mode = text(job.JobMode) ?? 'unknown';
   return {
     BackupJobId: jobId,
-    detail: `a ${mode} backup job is already ${text(job.BackupSetStatus) ?? 'running'}`,
+    detail: `a backup job (${mode}) is already ${text(job.BackupSetStatus) ?? 'running'}`,
   };
 }
 
