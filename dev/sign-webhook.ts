@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { signWebhook } from '../shared/webhook-auth';
+import { signingSecret, signWebhook } from '../shared/webhook-auth';
 import { describeFailure, MissingVariableError, UsageError } from './errors';
 import { defaultGatewayUrl, say } from './local';
 import { curlCommand } from './webhook-curl';
@@ -28,10 +28,11 @@ function main(): void {
     return;
   }
 
-  const secret = process.env.WEBHOOK_SECRET;
-  if (!secret) {
+  const configured = process.env.WEBHOOK_SECRET;
+  if (!configured) {
     throw new MissingVariableError('WEBHOOK_SECRET', 'set it to the secret the function uses');
   }
+  const secret = signingSecret(configured);
   const body = readBody(positionals, values.file);
   const url = values.url ?? `${process.env.FC_GATEWAY_URL ?? defaultGatewayUrl()}/`;
 

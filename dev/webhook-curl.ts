@@ -1,5 +1,5 @@
 /** A curl command a person can paste to call the webhook, headers signed for its exact body. */
-import { signWebhook } from '../shared/webhook-auth';
+import { signingSecret, signWebhook } from '../shared/webhook-auth';
 
 export const SAMPLE_WEBHOOK_BODY = JSON.stringify({
   DBInstanceId: 'dds-bp1a2b3c4d5e6f7g8h',
@@ -9,8 +9,9 @@ export const SAMPLE_WEBHOOK_BODY = JSON.stringify({
 /** Single quotes keep the shell from touching the body, whose bytes the signature covers. */
 export const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
 
+/** `secret` is WEBHOOK_SECRET as configured; during a rotation its first secret signs. */
 export function curlCommand(url: string, secret: string, body: string): string {
-  const headers = signWebhook(secret, body);
+  const headers = signWebhook(signingSecret(secret), body);
   const lines = [
     `curl -sS -X POST ${shellQuote(url)}`,
     `  -H 'Content-Type: application/json'`,

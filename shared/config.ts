@@ -42,7 +42,11 @@ export interface Config {
   /** Used when the context names no timeout (direct local calls). */
   defaultTimeoutMs: number;
   allowedInstanceIds: ReadonlySet<string> | undefined;
-  webhookSecret: string | undefined;
+  /**
+   * WEBHOOK_SECRET: the secret callers sign with, then any older ones still accepted while
+   * callers switch over ("new,old" during a rotation).
+   */
+  webhookSecrets: readonly string[] | undefined;
   httpAuth: HttpAuthMode;
 }
 
@@ -65,7 +69,7 @@ export function loadConfig(env: Env): Config {
     deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 1_500, 0, 60_000),
     defaultTimeoutMs: integer(env, 'DEFAULT_TIMEOUT_SECONDS', 60, 1, 86_400) * 1000,
     allowedInstanceIds: allowList(env),
-    webhookSecret: webhookSecret(env),
+    webhookSecrets: webhookSecrets(env),
     httpAuth: oneOf(env, 'HTTP_AUTH', HTTP_AUTH_MODES, 'signature'),
   };
 }
@@ -158,13 +162,16 @@ function allowList(env: Env): ReadonlySet<string> | undefined {
   return new Set(ids);
 }
 
-function webhookSecret(env: Env): string | undefined {
+function webhookSecrets(env: Env): string[] | undefined {
   const value = optional(env, 'WEBHOOK_SECRET');
-  if (value !== undefined && value.length < WEBHOOK_SECRET_MIN_LENGTH) {
+  if (value === undefined) return undefined;
+
+  const secrets = value.split(',').map((secret) => secret.trim());
+  if (secrets.some((secret) => secret.length < WEBHOOK_SECRET_MIN_LENGTH)) {
     throw new ConfigError(
       'WEBHOOK_SECRET',
-      `must be at least ${WEBHOOK_SECRET_MIN_LENGTH} characters long`,
+      `must hold secrets of at least ${WEBHOOK_SECRET_MIN_LENGTH} characters, separated by commas`,
     );
   }
-  return value;
+  return secrets;
 }

@@ -16,6 +16,11 @@ export function computeSignature(secret: string, timestamp: string, body: Buffer
   return `sha256=${hmac.digest('hex')}`;
 }
 
+/** The secret to sign with: the first of WEBHOOK_SECRET's comma list (the others are older). */
+export function signingSecret(configured: string): string {
+  return configured.split(',')[0]?.trim() ?? configured;
+}
+
 /** The two headers a caller sends, for `npm run sign-webhook` and for tests. */
 export function signWebhook(
   secret: string,
@@ -31,9 +36,12 @@ export function signWebhook(
 
 export type Verdict = { ok: true } | { ok: false; reason: string };
 
-/** `headers` must have lower-cased names. */
+/**
+ * `headers` must have lower-cased names. Any of `secrets` may have signed the request, so a
+ * rotation can accept the old secret until every caller has the new one.
+ */
 export function verifyWebhook(
-  secret: string,
+  secrets: readonly string[],
   headers: ReadonlyMap<string, string>,
   rawBody: Buffer,
   nowSeconds: number = Math.floor(Date.now() / 1000),
@@ -51,9 +59,12 @@ export function verifyWebhook(
     return { ok: false, reason: `X-Backup-Timestamp is more than ${TOLERANCE_SECONDS} s from now` };
   }
 
-  const expected = Buffer.from(computeSignature(secret, timestamp, rawBody));
   const given = Buffer.from(signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  const matches = secrets.map((secret) => {
+    const expected = Buffer.from(computeSignature(secret, timestamp, rawBody));
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+  if (!matches.includes(true)) {
     return { ok: false, reason: 'X-Backup-Signature does not match the body and timestamp' };
   }
   return { ok: true };

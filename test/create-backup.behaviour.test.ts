@@ -106,7 +106,11 @@ describe('configuration', () => {
       { ALLOWED_INSTANCE_IDS: 'dds-bp1cloudrs0001,prod-db' },
       'ALLOWED_INSTANCE_IDS holds "prod-db"',
     ],
-    [{ WEBHOOK_SECRET: 'short' }, 'WEBHOOK_SECRET must be at least 16 characters'],
+    [{ WEBHOOK_SECRET: 'short' }, 'WEBHOOK_SECRET must hold secrets of at least 16 characters'],
+    [
+      { WEBHOOK_SECRET: 'a-long-enough-new-secret,old' },
+      'WEBHOOK_SECRET must hold secrets of at least 16 characters',
+    ],
     [{ ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIkeyonly' }, 'ALIBABA_CLOUD_ACCESS_KEY_SECRET is missing'],
     [{ DDS_VPC_ENDPOINT: 'yes' }, 'DDS_VPC_ENDPOINT must be true or false'],
   ])('names the variable when %o is wrong, and calls nothing', async (env, message) => {

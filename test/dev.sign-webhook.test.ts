@@ -30,7 +30,7 @@ describe('sign-webhook', () => {
       ]),
     );
     expect(headers.size).toBe(2);
-    expect(verifyWebhook(WEBHOOK_SECRET, headers, Buffer.from(BODY))).toEqual({ ok: true });
+    expect(verifyWebhook([WEBHOOK_SECRET], headers, Buffer.from(BODY))).toEqual({ ok: true });
     expect(stdout).toMatch(/curl .*http:\/\/127\.0\.0\.1:9000\//s);
     expect(stdout).toContain('--data-binary');
     expect(stdout).not.toContain(WEBHOOK_SECRET);

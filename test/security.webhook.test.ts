@@ -137,6 +137,31 @@ describe('webhook authentication', () => {
     expect(harness.emulator.calls).toHaveLength(0);
   });
 
+  it('accepts the old secret alongside the new one during a rotation, and only then', async () => {
+    const oldSecret = 'the-old-secret-being-rotated-out';
+    const handlerWith = (secrets: string) =>
+      guardAgainstLeaks(
+        createHandler({
+          env: {
+            DDS_ENDPOINT: harness.emulator.url,
+            DDS_REGION: 'cn-hangzhou',
+            WEBHOOK_SECRET: secrets,
+          },
+          writeLine: () => {},
+        }),
+      );
+    const signedWithOld = httpEvent(signWebhook(oldSecret, BODY));
+
+    const during = await send(signedWithOld, handlerWith(`${WEBHOOK_SECRET},${oldSecret}`));
+    const withNew = await send(
+      httpEvent(signWebhook(WEBHOOK_SECRET, BODY)),
+      handlerWith(`${WEBHOOK_SECRET},${oldSecret}`),
+    );
+    const after = await send(signedWithOld, handlerWith(WEBHOOK_SECRET));
+
+    expect([during.status, withNew.status, after.status]).toEqual([200, 200, 401]);
+  });
+
   it('lets the trigger authenticate callers when HTTP_AUTH=trigger', async () => {
     const handler = guardAgainstLeaks(
       createHandler({

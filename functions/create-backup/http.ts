@@ -71,13 +71,13 @@ function authenticate(config: Config, headers: Map<string, string>, rawBody: Buf
   // The operator declares that the trigger's own check (FC signature or JWT) guards the endpoint.
   if (config.httpAuth === 'trigger') return;
 
-  if (config.webhookSecret === undefined) {
+  if (config.webhookSecrets === undefined) {
     throw new RefusalError(
       ErrorCode.Unauthenticated,
       'webhook calls are refused: the function has no WEBHOOK_SECRET (or HTTP_AUTH=trigger)',
     );
   }
-  const verdict = verifyWebhook(config.webhookSecret, headers, rawBody);
+  const verdict = verifyWebhook(config.webhookSecrets, headers, rawBody);
   if (!verdict.ok) throw new RefusalError(ErrorCode.Unauthenticated, verdict.reason);
 }
 

@@ -97,7 +97,7 @@ class Invocation {
     this.requestId = context.requestId ?? `local-${this.started}`;
     const known = config instanceof Error ? undefined : config;
     for (const secret of [
-      known?.webhookSecret,
+      ...(known?.webhookSecrets ?? []),
       ...Object.values(known?.credentials ?? {}),
       ...Object.values(context.credentials ?? {}),
     ]) {
