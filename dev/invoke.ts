@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help || positionals.length !== 1) {
-    console.error(USAGE);
+    process.stderr.write(`${USAGE}\n`);
     process.exit(values.help ? 0 : 2);
   }
 

@@ -24,7 +24,7 @@ function main(): void {
     },
   });
   if (values.help) {
-    console.error(USAGE);
+    process.stderr.write(`${USAGE}\n`);
     return;
   }
 

@@ -90,7 +90,7 @@ function readArgs(): StartArgs {
     strict: true,
   });
   if (values.help) {
-    console.error(USAGE);
+    process.stderr.write(`${USAGE}\n`);
     process.exit(0);
   }
 
