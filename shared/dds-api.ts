@@ -46,6 +46,9 @@ export interface DdsCaller {
   call(action: string, query: ApiQuery, timeoutMs: number): Promise<ApiResponse>;
 }
 
+/** One default chain per process: it may read profile files or ask the ECS metadata service. */
+let defaultChain: Credential | undefined;
+
 export class DdsApi implements DdsCaller {
   private readonly client: OpenApi;
 
@@ -56,7 +59,8 @@ export class DdsApi implements DdsCaller {
       regionId: region,
     };
     if (credentials === 'default-chain') {
-      settings.credential = new Credential();
+      defaultChain ??= new Credential();
+      settings.credential = defaultChain;
     } else {
       Object.assign(settings, credentials);
     }
