@@ -3,13 +3,15 @@
 
 import { describe, expect, it } from 'vitest';
 import type { HttpAnswer } from '../functions/create-backup/http';
-import type { InvocationResult } from '../functions/create-backup/index';
+import { createHandler, type InvocationResult } from '../functions/create-backup/index';
 import { signWebhook } from '../shared/webhook-auth';
 import {
   eventBuffer,
   eventObject,
   fakeContext,
+  guardAgainstLeaks,
   INSTANCES,
+  ROLE,
   startHarness,
   useHarness,
   WEBHOOK_SECRET,
@@ -174,9 +176,9 @@ describe('create-backup triggers', () => {
   it('signs with the environment keys when the context has none', async () => {
     const local = await startHarness({
       env: {
-        ALIBABA_CLOUD_ACCESS_KEY_ID: 'STS.TestRoleKeyId0001',
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'FAKE-ROLE-SECRET-do-not-print-7f3a',
-        ALIBABA_CLOUD_SECURITY_TOKEN: 'FAKE-STS-TOKEN-do-not-print-91bc',
+        ALIBABA_CLOUD_ACCESS_KEY_ID: ROLE.accessKeyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: ROLE.accessKeySecret,
+        ALIBABA_CLOUD_SECURITY_TOKEN: ROLE.securityToken,
       },
     });
     const context = fakeContext();
@@ -187,6 +189,41 @@ describe('create-backup triggers', () => {
 
     expect(result.summary).toBe('OK');
     expect(local.emulator.created).toHaveLength(1);
+  });
+
+  it('falls back to the default credential chain when neither context nor config has keys', async () => {
+    // The chain reads the process environment itself; the ECS metadata service stays off, so
+    // nothing here can reach past the local emulator.
+    const chainEnv = {
+      ALIBABA_CLOUD_ACCESS_KEY_ID: ROLE.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: ROLE.accessKeySecret,
+      ALIBABA_CLOUD_SECURITY_TOKEN: ROLE.securityToken,
+      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+    };
+    const saved = Object.fromEntries(
+      Object.keys(chainEnv).map((name) => [name, process.env[name]]),
+    );
+    Object.assign(process.env, chainEnv);
+    const handler = guardAgainstLeaks(
+      createHandler({
+        env: { DDS_ENDPOINT: harness.emulator.url, DDS_REGION: 'cn-hangzhou' },
+        writeLine: () => {},
+      }),
+    );
+    const context = fakeContext();
+    delete context.credentials;
+
+    try {
+      const result = (await handler(eventBuffer('direct/single'), context)) as InvocationResult;
+
+      expect(result.summary).toBe('OK');
+      expect(harness.emulator.created).toHaveLength(1);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 
   it('fails every call when the context holds a key the API does not know', async () => {
