@@ -9,6 +9,7 @@ import {
   describeBackupJobs,
   describeInstance,
   findRecentManualBackup,
+  findTaggedInstances,
   type InstanceFacts,
   text,
 } from './dds-queries';
@@ -26,7 +27,13 @@ import {
 } from './errors';
 import type { Logger } from './logger';
 import { CallPacer } from './pacer';
-import type { BackupMethod, BackupRequest, BackupTarget } from './request';
+import {
+  type BackupMethod,
+  type BackupRequest,
+  type BackupTarget,
+  MAX_TARGETS,
+  type TagSelection,
+} from './request';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from './retry';
 
 export type TargetStatus = 'created' | 'deduplicated' | 'dry-run' | 'failed';
@@ -72,18 +79,37 @@ export async function runBackups(
   requests: readonly BackupRequest[],
   deps: BackupDependencies,
 ): Promise<TargetResult[]> {
-  const jobs = requests.flatMap((request) =>
-    request.targets.map(
-      (target): Job => ({
-        target,
-        region: regionOf(target, deps.defaultRegion),
-        dryRun: request.dryRun,
-      }),
+  // Every region is known before the first call, so a request missing one makes none.
+  const plans = requests.map((request) => ({
+    request,
+    regions: request.targets.map((target) =>
+      regionOf(target.RegionId, deps.defaultRegion, target.DBInstanceId),
     ),
-  );
+    selectIn: request.selection
+      ? regionOf(request.selection.template.RegionId, deps.defaultRegion, 'the tag selection')
+      : undefined,
+  }));
+
+  const run = new TargetRun(deps, new CallPacer());
+  const jobs: Job[] = [];
+  for (const { request, regions, selectIn } of plans) {
+    const { selection, dryRun } = request;
+    request.targets.forEach((target, index) => {
+      jobs.push({ target, region: regions[index] ?? '', dryRun });
+    });
+    if (selection === undefined || selectIn === undefined) continue;
+
+    const ids = await run.select(selection, selectIn);
+    for (const id of ids) {
+      const target = { ...selection.template, DBInstanceId: id, RegionId: selectIn };
+      jobs.push({ target, region: selectIn, dryRun });
+    }
+  }
+  if (jobs.length > MAX_TARGETS) {
+    throw new RequestError(`targets: the event names ${jobs.length}; the limit is ${MAX_TARGETS}`);
+  }
 
   const limit = pLimit(deps.config.maxConcurrency);
-  const run = new TargetRun(deps, new CallPacer());
   return Promise.all(jobs.map((job) => limit(() => run.backUp(job))));
 }
 
@@ -93,12 +119,11 @@ interface Job {
   dryRun: boolean;
 }
 
-/** Each target's region, checked before any call so a bad request makes none. */
-function regionOf(target: BackupTarget, defaultRegion: string | undefined): string {
-  const region = target.RegionId ?? defaultRegion;
+function regionOf(given: string | undefined, fallback: string | undefined, what: string): string {
+  const region = given ?? fallback;
   if (region === undefined) {
     throw new RequestError(
-      `RegionId: ${target.DBInstanceId} names none, and neither DDS_REGION nor FC_REGION is set`,
+      `RegionId: ${what} names none, and neither DDS_REGION nor FC_REGION is set`,
     );
   }
   return region;
@@ -135,6 +160,18 @@ class TargetRun {
     };
     logOutcome(log, finished);
     return finished;
+  }
+
+  /** The instances a tag selection names, logged so the run shows what the tags matched. */
+  async select(selection: TagSelection, region: string): Promise<string[]> {
+    const log = this.deps.logger.child({ tags: selection.tags, RegionId: region });
+    const ids = await findTaggedInstances(
+      this.caller(region, { attempts: 0 }, log),
+      region,
+      selection.tags,
+    );
+    log.info('tags selected instances', { targets: ids.length });
+    return ids;
   }
 
   private async settle(job: Job, tally: { attempts: number }, log: Logger): Promise<Settled> {

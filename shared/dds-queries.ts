@@ -5,9 +5,9 @@
  */
 import type { Caller } from './backup';
 import type { Config } from './config';
-import type { ApiResponse } from './dds-api';
-import { ApiError } from './errors';
-import type { BackupMethod, BackupTarget } from './request';
+import type { ApiQuery, ApiResponse } from './dds-api';
+import { ApiError, ErrorCode, RequestError } from './errors';
+import { type BackupMethod, type BackupTarget, MAX_TARGETS } from './request';
 
 export interface InstanceFacts {
   DBInstanceId: string;
@@ -106,6 +106,51 @@ export async function findRecentManualBackup(
     BackupId: text(match.BackupId),
     detail: `a Manual backup started at ${startedAt}, within DEDUPE_WINDOW_MINUTES`,
   };
+}
+
+/**
+ * The ids of every instance in `region` that carries all of `tags`, page by page. A selection
+ * of nothing is an error, not an empty success: a misspelt tag must not pass for a quiet night.
+ */
+export async function findTaggedInstances(
+  call: Caller,
+  region: string,
+  tags: Readonly<Record<string, string>>,
+): Promise<string[]> {
+  const filter: ApiQuery = { RegionId: region, PageSize: 100 };
+  Object.entries(tags).forEach(([key, value], index) => {
+    filter[`Tag.${index + 1}.Key`] = key;
+    filter[`Tag.${index + 1}.Value`] = value;
+  });
+  const described = Object.entries(tags)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ');
+
+  const ids: string[] = [];
+  for (let page = 1; ; page++) {
+    const response = await call('DescribeDBInstances', { ...filter, PageNumber: page });
+    const total = Number(response.TotalCount ?? 0);
+    if (total > MAX_TARGETS) {
+      throw new RequestError(
+        `tags: ${described} select ${total} instances; the limit is ${MAX_TARGETS}`,
+      );
+    }
+
+    const found = listAt(response, 'DBInstances', 'DBInstance').flatMap((instance) => {
+      const id = text(instance.DBInstanceId);
+      return id === undefined ? [] : [id];
+    });
+    ids.push(...found);
+    if (found.length === 0 || ids.length >= total) break;
+  }
+
+  if (ids.length === 0) {
+    throw new RequestError(
+      `tags: no instance in ${region} has the tags ${described}`,
+      ErrorCode.NoInstanceSelected,
+    );
+  }
+  return ids;
 }
 
 /** yyyy-MM-ddTHH:mmZ in UTC, the only form DescribeBackups accepts. */

@@ -9,6 +9,7 @@ export const ErrorCode = {
   Unauthenticated: 'Unauthenticated',
   NotAllowed: 'NotAllowed',
   PayloadTooLarge: 'PayloadTooLarge',
+  NoInstanceSelected: 'NoInstanceSelected',
   InstanceNotRunning: 'InstanceNotRunning',
   InstanceLocked: 'InstanceLocked',
   MethodNotSupported: 'MethodNotSupported',

@@ -20,10 +20,21 @@ export interface BackupTarget {
   RegionId?: string;
 }
 
+/** Instances chosen by their tags rather than by id, sharing the request's other fields. */
+export interface TagSelection {
+  tags: Readonly<Record<string, string>>;
+  template: Omit<BackupTarget, 'DBInstanceId'>;
+}
+
 export interface BackupRequest {
+  /** Empty when `selection` chooses the instances. */
   targets: BackupTarget[];
   dryRun: boolean;
+  selection?: TagSelection;
 }
+
+/** DescribeDBInstances filters on 20 tags at most. */
+export const MAX_TAGS = 20;
 
 const instanceId = v.pipe(
   v.string('must be a string'),
@@ -53,6 +64,22 @@ const targetEntries = {
 
 const TargetSchema = v.strictObject(targetEntries, 'must be an object');
 
+const tagText = v.pipe(
+  v.string('must be text'),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(128, 'must be at most 128 characters'),
+);
+const TAGS_SHAPE = 'must be an object of tag keys and values';
+const tags = v.pipe(
+  // A record schema alone would take a list, with its indexes as keys.
+  v.custom<object>((value) => typeof value === 'object' && !Array.isArray(value), TAGS_SHAPE),
+  v.record(tagText, tagText, TAGS_SHAPE),
+  v.check(
+    (value) => Object.keys(value).length >= 1 && Object.keys(value).length <= MAX_TAGS,
+    `must name 1 to ${MAX_TAGS} tags`,
+  ),
+);
+
 const RequestSchema = v.strictObject(
   {
     ...targetEntries,
@@ -63,6 +90,7 @@ const RequestSchema = v.strictObject(
         v.maxLength(MAX_TARGETS, `must name at most ${MAX_TARGETS} targets`),
       ),
     ),
+    tags: v.optional(tags),
     dryRun: v.optional(v.boolean('must be true or false')),
   },
   'must be a JSON object',
@@ -79,8 +107,15 @@ export function parseBackupRequest(input: unknown, implied?: BackupTarget): Back
   const checked = v.safeParse(RequestSchema, input ?? {}, { abortEarly: true });
   if (!checked.success) throw new RequestError(describeIssue(checked.issues[0]));
 
-  const { targets, dryRun = false, ...shared } = checked.output;
+  const { targets, tags, dryRun = false, ...shared } = checked.output;
   const defaults = resolveAliases(shared, '');
+
+  if (tags !== undefined) {
+    if (targets !== undefined || defaults.DBInstanceId !== undefined) {
+      throw new RequestError('tags: choose instances by tags or by id, not both');
+    }
+    return { targets: [], dryRun, selection: { tags, template: withoutId(defaults) } };
+  }
 
   if (targets !== undefined && defaults.DBInstanceId !== undefined) {
     throw new RequestError(
@@ -156,7 +191,7 @@ function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
 
   const field = formatPath(issue.path);
   if (issue.type === 'strict_object' && issue.expected === 'never') {
-    const known = Object.keys(targetEntries).concat('targets', 'dryRun').join(', ');
+    const known = Object.keys(targetEntries).concat('targets', 'tags', 'dryRun').join(', ');
     return `${field}: is not a known field (known: ${known})`;
   }
   return `${field || 'request'}: ${issue.message}`;

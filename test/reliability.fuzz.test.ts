@@ -138,6 +138,7 @@ const badField = fc.oneof(
             'RegionId',
             'regionId',
             'targets',
+            'tags',
             'dryRun',
             '__proto__',
             'constructor',

@@ -97,7 +97,7 @@ const STATUS_BY_CODE: ReadonlyArray<readonly [RegExp, number]> = [
   [/^(InvalidRequest|MethodNotSupported|InvalidBackupMethod\..*|InvalidParameter.*)$/, 400],
   [/^Unauthenticated$/, 401],
   [/^NotAllowed$/, 403],
-  [/^InvalidDBInstanceId\.NotFound$/, 404],
+  [/^(InvalidDBInstanceId\.NotFound|NoInstanceSelected)$/, 404],
   [/^(InstanceNotRunning|InstanceLocked|OperationDenied\..*|IncorrectDBInstance\w+)$/, 409],
   [/^PayloadTooLarge$/, 413],
   [/Throttling/, 429],

@@ -14,7 +14,7 @@ import {
 } from '../../shared/errors';
 import { type LineWriter, Logger, writeToStdout } from '../../shared/logger';
 import { Redactor } from '../../shared/redact';
-import { type BackupRequest, MAX_TARGETS, parseBackupRequest } from '../../shared/request';
+import { type BackupRequest, parseBackupRequest } from '../../shared/request';
 import {
   type HttpAnswer,
   httpAnswer,
@@ -123,13 +123,25 @@ class Invocation {
     try {
       results = await this.backUpFrom(event);
     } catch (caught) {
-      return this.refuse(asBackupError(caught));
+      const error = asBackupError(caught);
+      const answer = this.refuse(error);
+      // A tag selection the API could not answer leaves the whole run to FC's retry.
+      if (this.retriedByFc() && error.retryable) {
+        const reason = this.redactor.scrubString(`${error.code}: ${error.message}`);
+        throw new RetryableFailure(`the invocation failed with ${reason}`);
+      }
+      return answer;
     }
 
     const answer = this.finish(results);
     // Only once the answer is logged: async triggers are retried by FC when the function throws.
-    if (this.trigger !== 'http' && this.trigger !== 'direct') failForRetry(results);
+    if (this.retriedByFc()) failForRetry(results);
     return answer;
+  }
+
+  /** Timers and cloud events invoke asynchronously: FC retries them when the function throws. */
+  private retriedByFc(): boolean {
+    return this.trigger !== 'http' && this.trigger !== 'direct' && this.trigger !== 'unknown';
   }
 
   private async backUpFrom(event: unknown): Promise<TargetResult[]> {
@@ -148,13 +160,13 @@ class Invocation {
 
   private async backUp(inputs: RequestInput[], config: Config): Promise<TargetResult[]> {
     const { requests, refused } = this.parseAll(inputs);
-    const targetCount = requests.reduce((sum, request) => sum + request.targets.length, 0);
-    if (targetCount > MAX_TARGETS) {
-      throw new RequestError(
-        `targets: the event names ${targetCount}; the limit is ${MAX_TARGETS}`,
-      );
-    }
-    this.log.info('invocation received', { targets: targetCount, refusedInputs: refused.length });
+    const named = requests.reduce((sum, request) => sum + request.targets.length, 0);
+    const selections = requests.filter((request) => request.selection).length;
+    this.log.info('invocation received', {
+      targets: named,
+      selections,
+      refusedInputs: refused.length,
+    });
 
     const deadline = new Deadline(this.budgetMs(config), this.started);
     const defaultRegion = config.defaultRegion ?? this.context.region;

@@ -22,14 +22,28 @@ export const INSTANCES = {
 } as const;
 
 export const TEST_INSTANCES: InstanceSeed[] = [
-  { DBInstanceId: INSTANCES.cloud, StorageType: 'cloud_essd1', ReplicationFactor: '3' },
-  { DBInstanceId: INSTANCES.local, StorageType: 'local_ssd', ReplicationFactor: '3' },
+  {
+    DBInstanceId: INSTANCES.cloud,
+    StorageType: 'cloud_essd1',
+    ReplicationFactor: '3',
+    Tags: [{ Key: 'backup', Value: 'daily' }],
+  },
+  {
+    DBInstanceId: INSTANCES.local,
+    StorageType: 'local_ssd',
+    ReplicationFactor: '3',
+    Tags: [{ Key: 'backup', Value: 'weekly' }],
+  },
   { DBInstanceId: INSTANCES.standalone, StorageType: 'cloud_essd1', ReplicationFactor: '1' },
   {
     DBInstanceId: INSTANCES.sharded,
     DBInstanceType: 'sharding',
     StorageType: 'cloud_essd2',
     ReplicationFactor: '3',
+    Tags: [
+      { Key: 'backup', Value: 'daily' },
+      { Key: 'env', Value: 'prod' },
+    ],
   },
   {
     DBInstanceId: INSTANCES.restoring,
