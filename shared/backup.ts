@@ -79,32 +79,12 @@ export async function runBackups(
   requests: readonly BackupRequest[],
   deps: BackupDependencies,
 ): Promise<TargetResult[]> {
-  // Every region is known before the first call, so a request missing one makes none.
-  const plans = requests.map((request) => ({
-    request,
-    regions: request.targets.map((target) =>
-      regionOf(target.RegionId, deps.defaultRegion, target.DBInstanceId),
-    ),
-    selectIn: request.selection
-      ? regionOf(request.selection.template.RegionId, deps.defaultRegion, 'the tag selection')
-      : undefined,
-  }));
-
+  // Every region is resolved before the first call, so a request missing one makes none.
+  const plans = requests.map((request) => planOf(request, deps.defaultRegion));
   const run = new TargetRun(deps, new CallPacer());
-  const jobs: Job[] = [];
-  for (const { request, regions, selectIn } of plans) {
-    const { selection, dryRun } = request;
-    request.targets.forEach((target, index) => {
-      jobs.push({ target, region: regions[index] ?? '', dryRun });
-    });
-    if (selection === undefined || selectIn === undefined) continue;
 
-    const ids = await run.select(selection, selectIn);
-    for (const id of ids) {
-      const target = { ...selection.template, DBInstanceId: id, RegionId: selectIn };
-      jobs.push({ target, region: selectIn, dryRun });
-    }
-  }
+  const jobs: Job[] = [];
+  for (const plan of plans) jobs.push(...plan.named, ...(await selectedJobs(plan, run)));
   if (jobs.length > MAX_TARGETS) {
     throw new RequestError(`targets: the event names ${jobs.length}; the limit is ${MAX_TARGETS}`);
   }
@@ -117,6 +97,37 @@ interface Job {
   target: BackupTarget;
   region: string;
   dryRun: boolean;
+}
+
+/** A request's named targets as jobs, and its tag selection still to be listed. */
+interface Plan {
+  named: Job[];
+  selection?: TagSelection & { region: string; dryRun: boolean };
+}
+
+function planOf(request: BackupRequest, defaultRegion: string | undefined): Plan {
+  const { dryRun, selection } = request;
+  const named = request.targets.map((target) => ({
+    target,
+    region: regionOf(target.RegionId, defaultRegion, target.DBInstanceId),
+    dryRun,
+  }));
+  if (selection === undefined) return { named };
+
+  const region = regionOf(selection.template.RegionId, defaultRegion, 'the tag selection');
+  return { named, selection: { ...selection, region, dryRun } };
+}
+
+async function selectedJobs({ selection }: Plan, run: TargetRun): Promise<Job[]> {
+  if (selection === undefined) return [];
+
+  const { template, region, dryRun } = selection;
+  const ids = await run.select(selection.tags, region);
+  return ids.map((id) => ({
+    target: { ...template, DBInstanceId: id, RegionId: region },
+    region,
+    dryRun,
+  }));
 }
 
 function regionOf(given: string | undefined, fallback: string | undefined, what: string): string {
@@ -163,13 +174,10 @@ class TargetRun {
   }
 
   /** The instances a tag selection names, logged so the run shows what the tags matched. */
-  async select(selection: TagSelection, region: string): Promise<string[]> {
-    const log = this.deps.logger.child({ tags: selection.tags, RegionId: region });
-    const ids = await findTaggedInstances(
-      this.caller(region, { attempts: 0 }, log),
-      region,
-      selection.tags,
-    );
+  async select(tags: TagSelection['tags'], region: string): Promise<string[]> {
+    const log = this.deps.logger.child({ tags, RegionId: region });
+    const call = this.caller(region, { attempts: 0 }, log);
+    const ids = await findTaggedInstances(call, region, tags);
     log.info('tags selected instances', { targets: ids.length });
     return ids;
   }
