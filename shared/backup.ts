@@ -97,6 +97,8 @@ interface Job {
   target: BackupTarget;
   region: string;
   dryRun: boolean;
+  /** What a tag selection's listing already said of the instance. */
+  facts?: InstanceFacts;
 }
 
 /** A request's named targets as jobs, and its tag selection still to be listed. */
@@ -122,11 +124,12 @@ async function selectedJobs({ selection }: Plan, run: TargetRun): Promise<Job[]>
   if (selection === undefined) return [];
 
   const { template, region, dryRun } = selection;
-  const ids = await run.select(selection.tags, region);
-  return ids.map((id) => ({
-    target: { ...template, DBInstanceId: id, RegionId: region },
+  const instances = await run.select(selection.tags, region);
+  return instances.map((facts) => ({
+    target: { ...template, DBInstanceId: facts.DBInstanceId, RegionId: region },
     region,
     dryRun,
+    facts,
   }));
 }
 
@@ -174,12 +177,12 @@ class TargetRun {
   }
 
   /** The instances a tag selection names, logged so the run shows what the tags matched. */
-  async select(tags: TagSelection['tags'], region: string): Promise<string[]> {
+  async select(tags: TagSelection['tags'], region: string): Promise<InstanceFacts[]> {
     const log = this.deps.logger.child({ tags, RegionId: region });
     const call = this.caller(region, { attempts: 0 }, log);
-    const ids = await findTaggedInstances(call, region, tags);
-    log.info('tags selected instances', { targets: ids.length });
-    return ids;
+    const instances = await findTaggedInstances(call, region, tags);
+    log.info('tags selected instances', { targets: instances.length });
+    return instances;
   }
 
   private async settle(job: Job, tally: { attempts: number }, log: Logger): Promise<Settled> {
@@ -193,7 +196,8 @@ class TargetRun {
     }
 
     const call = this.caller(region, tally, log);
-    const method = target.BackupMethod ?? chooseMethod(await describeInstance(call, target));
+    const method =
+      target.BackupMethod ?? chooseMethod(job.facts ?? (await describeInstance(call, target)));
     const recent = await findRecentManualBackup(call, target, method, this.deps.config);
     const outcome = { DBInstanceId: target.DBInstanceId, BackupMethod: method };
     if (dryRun) {

@@ -36,8 +36,13 @@ export async function describeInstance(call: Caller, target: BackupTarget): Prom
     );
   }
 
+  return factsOf(instance, target.DBInstanceId);
+}
+
+/** What DescribeDBInstanceAttribute and DescribeDBInstances both say of an instance. */
+function factsOf(instance: Entry, id: string): InstanceFacts {
   const facts: InstanceFacts = {
-    DBInstanceId: target.DBInstanceId,
+    DBInstanceId: id,
     DBInstanceStatus: text(instance.DBInstanceStatus) ?? 'Unknown',
   };
   for (const key of ['LockMode', 'ReplicationFactor', 'StorageType'] as const) {
@@ -109,14 +114,15 @@ export async function findRecentManualBackup(
 }
 
 /**
- * The ids of every instance in `region` that carries all of `tags`, page by page. A selection
- * of nothing is an error, not an empty success: a misspelt tag must not pass for a quiet night.
+ * Every instance in `region` that carries all of `tags`, page by page, with what the listing
+ * says of it (so choosing a method needs no further call). A selection of nothing is an error,
+ * not an empty success: a misspelt tag must not pass for a quiet night.
  */
 export async function findTaggedInstances(
   call: Caller,
   region: string,
   tags: Readonly<Record<string, string>>,
-): Promise<string[]> {
+): Promise<InstanceFacts[]> {
   const filter: ApiQuery = { RegionId: region, PageSize: 100 };
   Object.entries(tags).forEach(([key, value], index) => {
     filter[`Tag.${index + 1}.Key`] = key;
@@ -126,7 +132,7 @@ export async function findTaggedInstances(
     .map(([key, value]) => `${key}=${value}`)
     .join(', ');
 
-  const ids: string[] = [];
+  const found: InstanceFacts[] = [];
   for (let page = 1; ; page++) {
     const response = await call('DescribeDBInstances', { ...filter, PageNumber: page });
     const total = Number(response.TotalCount ?? 0);
@@ -136,21 +142,21 @@ export async function findTaggedInstances(
       );
     }
 
-    const found = listAt(response, 'DBInstances', 'DBInstance').flatMap((instance) => {
+    const onPage = listAt(response, 'DBInstances', 'DBInstance').flatMap((instance) => {
       const id = text(instance.DBInstanceId);
-      return id === undefined ? [] : [id];
+      return id === undefined ? [] : [factsOf(instance, id)];
     });
-    ids.push(...found);
-    if (found.length === 0 || ids.length >= total) break;
+    found.push(...onPage);
+    if (onPage.length === 0 || found.length >= total) break;
   }
 
-  if (ids.length === 0) {
+  if (found.length === 0) {
     throw new RequestError(
       `tags: no instance in ${region} has the tags ${described}`,
       ErrorCode.NoInstanceSelected,
     );
   }
-  return ids;
+  return found;
 }
 
 /** yyyy-MM-ddTHH:mmZ in UTC, the only form DescribeBackups accepts. */

@@ -51,6 +51,15 @@ describe('tag selection', () => {
     );
   });
 
+  it('chooses each method from the listing itself, with no further look-up', async () => {
+    await invoke({ tags: { backup: 'weekly' } });
+
+    expect(harness.emulator.created).toEqual([
+      expect.objectContaining({ DBInstanceId: INSTANCES.local, BackupMethod: 'Physical' }),
+    ]);
+    expect(callsOf(harness.emulator, 'DescribeDBInstanceAttribute')).toHaveLength(0);
+  });
+
   it('requires every tag to match', async () => {
     await invoke({ ...daily, tags: { backup: 'daily', env: 'prod' } });
 
