@@ -12,7 +12,7 @@ import { measureColdStart } from './cold-start';
 import { round } from './stats';
 import { measureWarmOverhead } from './warm';
 
-const COLD_RUNS = 20;
+const COLD_RUNS = 60;
 const WARM_PAIRS = 500;
 const BATCH_TARGETS = 500;
 const MEMORY_GB = 0.125;
