@@ -4,18 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceSeed } from '../emulator/index';
 import type { HttpAnswer } from '../functions/create-backup/http';
-import {
-  createHandler,
-  type InvocationResult,
-  RetryableFailure,
-} from '../functions/create-backup/index';
+import { type InvocationResult, RetryableFailure } from '../functions/create-backup/index';
 import { signWebhook } from '../shared/webhook-auth';
 import {
   callsOf,
   eventBuffer,
   eventObject,
   fakeContext,
-  guardAgainstLeaks,
   INSTANCES,
   startHarness,
   TEST_INSTANCES,
@@ -115,16 +110,7 @@ describe('tag selection', () => {
   });
 
   it('keeps the allow-list: selected instances outside it are refused without a call', async () => {
-    const handler = guardAgainstLeaks(
-      createHandler({
-        env: {
-          DDS_ENDPOINT: harness.emulator.url,
-          DDS_REGION: 'cn-hangzhou',
-          ALLOWED_INSTANCE_IDS: INSTANCES.cloud,
-        },
-        writeLine: () => {},
-      }),
-    );
+    const handler = harness.handlerWith({ ALLOWED_INSTANCE_IDS: INSTANCES.cloud });
 
     const result = (await handler(eventBuffer(daily), fakeContext())) as InvocationResult;
 

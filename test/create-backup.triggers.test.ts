@@ -3,13 +3,12 @@
 
 import { describe, expect, it } from 'vitest';
 import type { HttpAnswer } from '../functions/create-backup/http';
-import { createHandler, type InvocationResult } from '../functions/create-backup/index';
+import type { InvocationResult } from '../functions/create-backup/index';
 import { signWebhook } from '../shared/webhook-auth';
 import {
   eventBuffer,
   eventObject,
   fakeContext,
-  guardAgainstLeaks,
   INSTANCES,
   ROLE,
   startHarness,
@@ -204,12 +203,7 @@ describe('create-backup triggers', () => {
       Object.keys(chainEnv).map((name) => [name, process.env[name]]),
     );
     Object.assign(process.env, chainEnv);
-    const handler = guardAgainstLeaks(
-      createHandler({
-        env: { DDS_ENDPOINT: harness.emulator.url, DDS_REGION: 'cn-hangzhou' },
-        writeLine: () => {},
-      }),
-    );
+    const handler = harness.handlerWith({});
     const context = fakeContext();
     delete context.credentials;
 

@@ -3,13 +3,12 @@
 
 import { describe, expect, it } from 'vitest';
 import type { HttpAnswer } from '../functions/create-backup/http';
-import { createHandler, type InvocationResult } from '../functions/create-backup/index';
+import type { InvocationResult } from '../functions/create-backup/index';
 import { computeSignature, signWebhook } from '../shared/webhook-auth';
 import {
   eventBuffer,
   eventObject,
   fakeContext,
-  guardAgainstLeaks,
   INSTANCES,
   useHarness,
   WEBHOOK_SECRET,
@@ -123,12 +122,7 @@ describe('webhook authentication', () => {
   });
 
   it('refuses every HTTP request when no WEBHOOK_SECRET is set', async () => {
-    const handler = guardAgainstLeaks(
-      createHandler({
-        env: { DDS_ENDPOINT: harness.emulator.url, DDS_REGION: 'cn-hangzhou' },
-        writeLine: () => {},
-      }),
-    );
+    const handler = harness.handlerWith({});
 
     const { status, body } = await send(httpEvent(signWebhook(WEBHOOK_SECRET, BODY)), handler);
 
@@ -139,17 +133,7 @@ describe('webhook authentication', () => {
 
   it('accepts the old secret alongside the new one during a rotation, and only then', async () => {
     const oldSecret = 'the-old-secret-being-rotated-out';
-    const handlerWith = (secrets: string) =>
-      guardAgainstLeaks(
-        createHandler({
-          env: {
-            DDS_ENDPOINT: harness.emulator.url,
-            DDS_REGION: 'cn-hangzhou',
-            WEBHOOK_SECRET: secrets,
-          },
-          writeLine: () => {},
-        }),
-      );
+    const handlerWith = (secrets: string) => harness.handlerWith({ WEBHOOK_SECRET: secrets });
     const signedWithOld = httpEvent(signWebhook(oldSecret, BODY));
 
     const during = await send(signedWithOld, handlerWith(`${WEBHOOK_SECRET},${oldSecret}`));
@@ -163,16 +147,7 @@ describe('webhook authentication', () => {
   });
 
   it('lets the trigger authenticate callers when HTTP_AUTH=trigger', async () => {
-    const handler = guardAgainstLeaks(
-      createHandler({
-        env: {
-          DDS_ENDPOINT: harness.emulator.url,
-          DDS_REGION: 'cn-hangzhou',
-          HTTP_AUTH: 'trigger',
-        },
-        writeLine: () => {},
-      }),
-    );
+    const handler = harness.handlerWith({ HTTP_AUTH: 'trigger' });
 
     const { status } = await send(httpEvent({}), handler);
 

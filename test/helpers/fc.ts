@@ -83,13 +83,20 @@ export function eventBuffer(name: string | object): Buffer {
   return Buffer.from(JSON.stringify(value));
 }
 
+type Handler = ReturnType<typeof createHandler>;
+
 export interface Harness {
   emulator: Emulator;
-  handler: ReturnType<typeof createHandler>;
+  handler: Handler;
   /** Every JSON log line the handler wrote, parsed. */
   logs: Record<string, unknown>[];
   /** The same lines as written, for searching raw output. */
   rawLogs: string[];
+  /**
+   * Another handler on the same emulator, with only `env` beside DDS_ENDPOINT and DDS_REGION
+   * (no webhook secret, no log level); its lines are scanned for leaks, then dropped.
+   */
+  handlerWith(env: Record<string, string>): Handler;
   close(): Promise<void>;
 }
 
@@ -126,10 +133,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       },
     }),
   );
-  return { emulator, handler, logs, rawLogs, close: () => emulator.close() };
+  const handlerWith = (env: Record<string, string>) =>
+    guardAgainstLeaks(
+      createHandler({
+        env: { DDS_ENDPOINT: emulator.url, DDS_REGION: 'cn-hangzhou', ...env },
+        writeLine: (line) => scanForSecrets(line, 'log line'),
+      }),
+    );
+  return { emulator, handler, logs, rawLogs, handlerWith, close: () => emulator.close() };
 }
-
-type Handler = ReturnType<typeof createHandler>;
 
 /** The handler, with every answer and every thrown error scanned for the fake secrets. */
 export function guardAgainstLeaks(handler: Handler): Handler {
