@@ -19,15 +19,7 @@ import type {
   InstanceSeed,
 } from './types';
 
-export type {
-  CreatedBackup,
-  Emulator,
-  EmulatorAccount,
-  EmulatorCall,
-  EmulatorOptions,
-  FaultSpec,
-  InstanceSeed,
-} from './types';
+export type * from './types';
 
 /** An STS role key (as Function Compute hands a function) and a plain RAM user key. */
 export const DEFAULT_ACCOUNTS: EmulatorAccount[] = [

@@ -105,11 +105,10 @@ export async function findRecentManualBackup(
   });
   if (match === undefined) return undefined;
 
-  const startedAt = text(match.BackupStartTime);
   return {
     BackupJobId: text(match.BackupJobId),
     BackupId: text(match.BackupId),
-    detail: `a Manual backup started at ${startedAt}, within DEDUPE_WINDOW_MINUTES`,
+    detail: `a Manual backup started at ${text(match.BackupStartTime)}, within DEDUPE_WINDOW_MINUTES`,
   };
 }
 

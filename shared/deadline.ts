@@ -12,10 +12,6 @@ export class Deadline {
   remainingMs(now: number = Date.now()): number {
     return Math.max(0, this.endsAt - now);
   }
-
-  get expired(): boolean {
-    return this.remainingMs() === 0;
-  }
 }
 
 /** Resolves after `ms`, or at once when the deadline leaves less time than that. */
